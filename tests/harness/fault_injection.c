@@ -1,0 +1,63 @@
+/*
+ * pthread_create, wrapped for tests.
+ *  - Fault injection: pthread_create can fail (EAGAIN when the system is
+ *    out of threads).  A test arms one call to fail and checks that the code
+ *    reports the error and leaves no thread behind.
+ *  - Creation order: each thread learns the number of the pthread_create
+ *    call that made it, so a test can hold exactly the first (or last)
+ *    thread the code created and check that it is joined.
+ */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+int __real_pthread_create(pthread_t *thread, const pthread_attr_t *attributes,
+                          void *(*start)(void *), void *argument);
+
+static atomic_int calls;
+static atomic_int failing_call = -1;
+static _Thread_local int creation_number = -1;
+
+struct numbered_start {
+    void *(*start)(void *);
+    void *argument;
+    int number;
+};
+
+static void *start_numbered(void *raw)
+{
+    struct numbered_start numbered = *(struct numbered_start *)raw;
+    free(raw);
+    creation_number = numbered.number;
+    return numbered.start(numbered.argument);
+}
+
+int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attributes,
+                          void *(*start)(void *), void *argument)
+{
+    int call = atomic_fetch_add(&calls, 1);
+    if (call == atomic_load(&failing_call))
+        return EAGAIN;
+    struct numbered_start *numbered = malloc(sizeof *numbered);
+    if (!numbered)
+        return EAGAIN;
+    *numbered = (struct numbered_start){start, argument, call};
+    int error = __real_pthread_create(thread, attributes, start_numbered,
+                                      numbered);
+    if (error)
+        free(numbered);
+    return error;
+}
+
+void harness_fail_pthread_create_after(int successes)
+{
+    atomic_store(&failing_call,
+                 successes < 0 ? -1 : atomic_load(&calls) + successes);
+}
+
+int harness_pthread_create_calls(void) { return atomic_load(&calls); }
+
+int harness_creation_number(void) { return creation_number; }

@@ -1,0 +1,1 @@
+"""threadlings: the kit's runner (manifest, builds, checks, reports)."""

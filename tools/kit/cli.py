@@ -1,0 +1,128 @@
+"""The command line behind the Makefile: test, verify, hint, list."""
+import argparse
+import concurrent.futures
+import os
+import sys
+
+from . import hints, manifest, mutants, output, runner, table, verify
+from .manifest import ALL_CHECKS, KIT_ROOT
+from .results import FAIL, PASS
+
+RESULTS_JSON = KIT_ROOT / "build" / "results.json"
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="threadlings")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name in ("test", "verify"):
+        command = commands.add_parser(name)
+        command.add_argument("--exercise", "-e", action="append",
+                             help="number or name; may repeat")
+        command.add_argument("--jobs", "-j", type=int,
+                             default=os.cpu_count() or 2)
+        if name == "test":
+            command.add_argument("--check", choices=ALL_CHECKS, action="append")
+            command.add_argument("--json", default=str(RESULTS_JSON))
+            command.add_argument("--junit")
+            command.add_argument("--source-root", default=str(KIT_ROOT / "exercises"),
+                                 help="where the students' exercise folders are")
+            command.add_argument("--build-root", default=str(KIT_ROOT / "build" / "work"))
+        else:
+            command.add_argument("--junit", help=argparse.SUPPRESS)
+    hint = commands.add_parser("hint")
+    hint.add_argument("exercise", nargs="?")
+    commands.add_parser("list")
+    mutant = commands.add_parser(
+        "mutant", help="write solutions/NN/mutants/NAME.patch from an "
+        "edited copy of the solution file")
+    mutant.add_argument("exercise")
+    mutant.add_argument("name")
+    mutant.add_argument("edited_copy")
+    mutant.add_argument("--check", required=True, choices=ALL_CHECKS)
+    mutant.add_argument("--mistake", required=True)
+    mutant.add_argument("--reason", default="")
+    return parser
+
+
+def _explain_failures(exercises, results, detailed):
+    lines = []
+    for exercise in exercises:
+        for check, result in results[exercise.name].items():
+            if result.status == PASS:
+                continue
+            lines.append(f"  {exercise.name} {check}: {result.reason}")
+            if detailed:
+                failed = [t for t in result.tests if t.status == FAIL]
+                lines += [f"      {t.name.split('/')[-1]}: {t.message}"
+                          for t in failed[1:]]
+    return lines
+
+
+def _next_step(exercises, results):
+    for exercise in exercises:
+        if any(r.status != PASS for r in results[exercise.name].values()):
+            return (f"Next: read exercises/{exercise.name}/README.md and edit "
+                    f"{', '.join(exercise.edit)};\n"
+                    f"      `make test EX={exercise.number}` checks it, "
+                    f"`make hint EX={exercise.number}` gives a hint.")
+    return "Every check passes."
+
+
+def test(args):
+    exercises = manifest.select(manifest.load(), args.exercise)
+    checks = args.check or list(ALL_CHECKS)
+
+    def check_one(exercise):
+        return runner.run_variant(
+            exercise, os.path.join(args.source_root, exercise.name),
+            os.path.join(args.build_root, exercise.name), checks)
+
+    results = {}
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        futures = {pool.submit(check_one, e): e for e in exercises}
+        for future in concurrent.futures.as_completed(futures):
+            results[futures[future].name] = future.result()
+            print(f"checked {futures[future].name}", file=sys.stderr, flush=True)
+    print(table.results_table(exercises, results, checks))
+    failures = _explain_failures(exercises, results, len(exercises) == 1)
+    if failures:
+        print("\nWhy:")
+        print("\n".join(failures))
+    print()
+    print(_next_step(exercises, results))
+    output.write_json(args.json, exercises, results)
+    if args.junit:
+        output.write_junit(args.junit, exercises, results)
+    print(f"Results: {os.path.relpath(args.json)}")
+    all_results = [r for e in exercises for r in results[e.name].values()]
+    passed = sum(1 for r in all_results if r.status == PASS)
+    print(f"{passed} passed, {len(all_results) - passed} failed")
+    return 0 if passed == len(all_results) else 1
+
+
+def main(argv):
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "test":
+            return test(args)
+        if args.command == "verify":
+            exercises = manifest.select(manifest.load(), args.exercise)
+            return verify.verify(exercises, args.jobs)
+        if args.command == "hint":
+            if not args.exercise:
+                print("Which exercise? For example: make hint EX=01")
+                return 2
+            (exercise,) = manifest.select(manifest.load(), [args.exercise])
+            print(hints.next_hint(exercise))
+            return 0
+        if args.command == "mutant":
+            (exercise,) = manifest.select(manifest.load(), [args.exercise])
+            print(mutants.write(exercise, args.name, args.check, args.mistake,
+                                args.edited_copy, args.reason))
+            return 0
+        for exercise in manifest.load():
+            print(f"{exercise.name:28} {exercise.topic}")
+        return 0
+    except manifest.ManifestError as error:
+        print(f"threadlings: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,89 @@
+"""The course manifest, exercises/manifest.toml: the one list of exercises.
+
+Everything else (the runner, verify, grading) reads it through this module.
+"""
+import dataclasses
+import pathlib
+import tomllib
+
+KIT_ROOT = pathlib.Path(__file__).resolve().parents[2]
+MANIFEST_PATH = KIT_ROOT / "exercises" / "manifest.toml"
+ALL_CHECKS = ("functional", "tsan", "helgrind", "asan")
+
+
+class ManifestError(Exception):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class Exercise:
+    name: str            # directory name, e.g. "01_start_join"
+    topic: str
+    edit: tuple          # the files a student edits
+    checks: tuple        # which of ALL_CHECKS apply
+    hints: tuple         # mildest first
+    weights: dict        # check -> points when graded
+    libs: tuple          # extra link flags, e.g. ("-lm",)
+
+    @property
+    def number(self):
+        return self.name.split("_", 1)[0]
+
+    @property
+    def exercise_dir(self):
+        return KIT_ROOT / "exercises" / self.name
+
+    @property
+    def solution_dir(self):
+        return KIT_ROOT / "solutions" / self.name
+
+    @property
+    def tests_dir(self):
+        return KIT_ROOT / "tests" / self.name
+
+    def mutant_paths(self):
+        return sorted((self.solution_dir / "mutants").glob("*.patch"))
+
+
+def _exercise(entry, default_weights):
+    for key in ("name", "topic", "edit", "hints"):
+        if key not in entry:
+            raise ManifestError(f"an exercise has no '{key}': {entry}")
+    checks = tuple(entry.get("checks", ALL_CHECKS))
+    unknown = set(checks) - set(ALL_CHECKS)
+    if unknown:
+        raise ManifestError(f"{entry['name']}: unknown checks {sorted(unknown)}")
+    weights = dict(default_weights)
+    weights.update(entry.get("weights", {}))
+    return Exercise(
+        name=entry["name"], topic=entry["topic"], edit=tuple(entry["edit"]),
+        checks=checks, hints=tuple(entry["hints"]),
+        weights={c: weights.get(c, 1) for c in checks},
+        libs=tuple(entry.get("libs", ())))
+
+
+def load(path=MANIFEST_PATH):
+    with open(path, "rb") as handle:
+        data = tomllib.load(handle)
+    default_weights = data.get("weights", {})
+    exercises = [_exercise(e, default_weights) for e in data.get("exercise", [])]
+    names = [e.name for e in exercises]
+    if len(set(names)) != len(names):
+        raise ManifestError("exercise names are not unique")
+    return exercises
+
+
+def select(exercises, wanted):
+    """The exercises named by number ("3", "03") or name; all if none."""
+    if not wanted:
+        return exercises
+    chosen = []
+    for want in wanted:
+        matches = [e for e in exercises
+                   if want in (e.name, e.number) or
+                   (want.isdigit() and e.number.isdigit() and int(want) == int(e.number))]
+        if not matches:
+            known = ", ".join(e.name for e in exercises)
+            raise ManifestError(f"no exercise '{want}' (known: {known})")
+        chosen.extend(m for m in matches if m not in chosen)
+    return chosen

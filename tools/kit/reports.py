@@ -1,0 +1,79 @@
+"""Pulls the one line a student needs out of a sanitizer or valgrind report."""
+import re
+
+SANITIZER_HEADLINE = re.compile(
+    r"(?:WARNING|ERROR): (ThreadSanitizer|AddressSanitizer|LeakSanitizer): "
+    r"([\w-]+(?: [\w-]+)*)")
+UBSAN_HEADLINE = re.compile(r"([\w./-]+\.c:\d+:\d+: runtime error: .*)")
+SANITIZER_FRAME = re.compile(r"#\d+ (?:0x[0-9a-f]+ in )?(\S+) (\S+?\.c):(\d+)")
+HELGRIND_FRAME = re.compile(r"(?:at|by) 0x[0-9A-F]+: (\S+) \(([\w.+-]+\.c):(\d+)\)")
+HELGRIND_PREFIX = re.compile(r"^==\d+== ?")
+NOT_AN_ERROR = re.compile(r"^Thread #\d+ (was created|is the program's root thread)")
+
+
+HELGRIND_DETAIL = re.compile(r"^(Lock at|at 0x|by 0x|Address|Locks held|This conflicts|Lock )")
+TSAN_VARIABLE = re.compile(r"Location is global '(\w+)'")
+HELGRIND_VARIABLE = re.compile(r'inside data symbol "(\w+)"')
+
+
+def _first_frame_in(frames, student_files):
+    """The first frame in the student's files, else the first with a file."""
+    for function, path, line in frames:
+        name = path.rsplit("/", 1)[-1]
+        if name in student_files:
+            return f"{function} ({name}:{line})"
+    for function, path, line in frames[:1]:
+        return f"{function} ({path.rsplit('/', 1)[-1]}:{line})"
+    return None
+
+
+def _variable(pattern, text):
+    found = pattern.search(text)
+    return f" on the variable '{found.group(1)}'" if found else ""
+
+
+def sanitizer_reason(stderr, student_files):
+    """'ThreadSanitizer: data race in worker (counter.c:12)' or None."""
+    headline = SANITIZER_HEADLINE.search(stderr)
+    if headline:
+        tool, kind = headline.groups()
+        frames = SANITIZER_FRAME.findall(stderr[headline.end():])
+        where = _first_frame_in(frames, student_files)
+        return f"{tool}: {kind}" + _variable(TSAN_VARIABLE, stderr) + \
+            (f" in {where}" if where else "")
+    undefined = UBSAN_HEADLINE.search(stderr)
+    if undefined:
+        return "undefined behaviour: " + undefined.group(1).rsplit("/", 1)[-1]
+    return None
+
+
+def _helgrind_blocks(stderr):
+    block = []
+    for line in stderr.splitlines():
+        line = HELGRIND_PREFIX.sub("", line)
+        if line.startswith("---"):
+            if block:
+                yield block
+            block = []
+        elif line.strip():
+            block.append(line.strip())
+    if block:
+        yield block
+
+
+def helgrind_reason(stderr, student_files):
+    """'helgrind: Possible data race ... in worker (counter.c:12)' or None."""
+    for block in _helgrind_blocks(stderr):
+        if NOT_AN_ERROR.match(block[0]):
+            continue
+        headlines = [l for l in block if not HELGRIND_DETAIL.match(l)]
+        if not headlines:
+            continue
+        start = block.index(headlines[0])
+        headline = re.sub(r" at 0x[0-9A-F]+|\"0x[0-9A-F]+ before 0x[0-9A-F]+\" ",
+                          "", headlines[0])
+        text = "\n".join(block[start:])
+        where = _first_frame_in(HELGRIND_FRAME.findall(text), student_files)
+        return "helgrind: " + headline + _variable(HELGRIND_VARIABLE, text) + \
+            (f" in {where}" if where else "")
+    return None

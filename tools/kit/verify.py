@@ -1,0 +1,126 @@
+"""`make verify`: the kit proves its own tests.
+
+For every exercise: the reference solution passes every check; the stub
+compiles and fails at least one check; every mutant compiles and fails the
+check its description names.  The tree must also agree with the manifest.
+"""
+import concurrent.futures
+import dataclasses
+import sys
+
+from . import lint, mutants, runner, table
+from .manifest import KIT_ROOT
+from .results import FAIL, PASS
+
+
+@dataclasses.dataclass
+class Row:
+    exercise: str
+    variant: str
+    expected: str
+    got: str
+    ok: bool
+    details: list = dataclasses.field(default_factory=list)
+
+
+def _failing(results):
+    return {check: r for check, r in results.items() if r.status != PASS}
+
+
+def _does_not_compile(result):
+    return result.reason.startswith(("does not compile", "does not build"))
+
+
+def _solution_row(exercise, out_root):
+    results = runner.run_variant(exercise, exercise.solution_dir,
+                                 out_root / "solution", exercise.checks)
+    bad = _failing(results)
+    got = "all pass" if not bad else "not passed: " + ", ".join(
+        f"{c} ({r.status})" for c, r in bad.items())
+    return Row(exercise.name, "solution", "all pass", got, not bad,
+               [f"{c}: {r.reason}" for c, r in bad.items()])
+
+
+def _stub_row(exercise, out_root):
+    results = runner.run_variant(exercise, exercise.exercise_dir,
+                                 out_root / "stub", exercise.checks)
+    bad = _failing(results)
+    compiles = not any(_does_not_compile(r) for r in bad.values())
+    failed = [c for c, r in bad.items() if r.status == FAIL]
+    got = ("fails " + ", ".join(failed)) if failed else "passes every check"
+    if not compiles:
+        got = "does not compile"
+    return Row(exercise.name, "stub", "compiles, fails a check", got,
+               bool(failed) and compiles,
+               [f"{c}: {r.reason}" for c, r in bad.items()])
+
+
+def _mutant_row(exercise, mutant, out_root, kind="mutant"):
+    variant = f"{kind} {mutant.name}"
+    expected = f"{mutant.check} fails"
+    if mutant.reason:
+        expected += f" ('{mutant.reason}')"
+    source = out_root / f"{kind}-{mutant.name}" / "src"
+    problem = mutants.materialise(exercise, mutant, source)
+    if problem:
+        return Row(exercise.name, variant, expected, problem, False)
+    result = runner.run_check(exercise, mutant.check, source, source.parent)
+    caught = result.status == FAIL and not _does_not_compile(result) and \
+        mutant.reason in result.reason
+    got = f"{mutant.check} {table.SHOWN[result.status]}"
+    if result.status == FAIL and mutant.reason not in result.reason:
+        got += " for another reason"
+    if _does_not_compile(result):
+        got = "does not compile"
+    return Row(exercise.name, variant, expected, got, caught,
+               [f"{mutant.check}: {result.reason}" if result.reason else
+                f"{mutant.check} passed: the mutant ({mutant.mistake}) was not caught"])
+
+
+def _bad_code(exercises):
+    """The harness's own proofs: patches in tests/harness/bad/ that make a
+    solution exit early, crash, hang or flood, each of which must fail."""
+    by_name = {e.name: e for e in exercises}
+    for path in sorted((KIT_ROOT / "tests" / "harness" / "bad").glob("*.patch")):
+        bad = mutants.parse(path)
+        if bad.exercise in by_name:
+            yield by_name[bad.exercise], bad
+
+
+def _units(exercises):
+    for exercise in exercises:
+        out_root = KIT_ROOT / "build" / "verify" / exercise.name
+        yield lambda e=exercise, o=out_root: _solution_row(e, o)
+        yield lambda e=exercise, o=out_root: _stub_row(e, o)
+        for path in exercise.mutant_paths():
+            mutant = mutants.parse(path)
+            yield lambda e=exercise, m=mutant, o=out_root: _mutant_row(e, m, o)
+    for exercise, bad in _bad_code(exercises):
+        out_root = KIT_ROOT / "build" / "verify" / exercise.name
+        yield lambda e=exercise, m=bad, o=out_root: _mutant_row(e, m, o, "bad-code")
+
+
+def verify(exercises, jobs):
+    units = list(_units(exercises))
+    rows = [None] * len(units)
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        futures = {pool.submit(unit): i for i, unit in enumerate(units)}
+        for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
+            row = future.result()
+            rows[futures[future]] = row
+            print(f"[{done}/{len(units)}] {row.exercise} {row.variant}: "
+                  f"{'ok' if row.ok else 'WRONG'}", file=sys.stderr, flush=True)
+    rows += [Row(where, "kit", "agrees with manifest", problem, False)
+             for where, problem in lint.problems(exercises)]
+    print(table.render(["exercise", "variant", "expected", "got", "ok"],
+                       [[r.exercise, r.variant, r.expected, r.got,
+                         "ok" if r.ok else "WRONG"] for r in rows]))
+    wrong = [r for r in rows if not r.ok]
+    if wrong:
+        print("\nWhat is wrong:")
+        for row in wrong:
+            print(f"  {row.exercise} {row.variant}: {row.got}")
+            for detail in row.details:
+                print(f"      {detail}")
+    print(f"\n{len(rows) - len(wrong)} passed, {len(wrong)} failed")
+    return 1 if wrong else 0
