@@ -21,8 +21,8 @@ def _exercise_problems(exercise):
         if re.search(r"^\s*Test\s*\(", test_file.read_text(), re.M):
             problems.append(f"{test_file.name} uses Test(): use EXERCISE_TEST, "
                             "which adds the time limit and exit guards")
-    if not exercise.hints:
-        problems.append("no hints in the manifest")
+    if not exercise.hints or any("TODO" in hint for hint in exercise.hints):
+        problems.append("hints missing in the manifest")
     if not exercise.mutant_paths():
         problems.append("no mutants")
     for path in exercise.mutant_paths():
@@ -40,7 +40,7 @@ def problems(exercises):
     found = []
     for exercise in exercises:
         found += [(exercise.name, p) for p in _exercise_problems(exercise)]
-    known = {e.name for e in exercises} | {"harness"}
+    known = {e.name for e in exercises} | {"harness", "grading"}
     for top in ("exercises", "solutions", "tests"):
         for directory in sorted((KIT_ROOT / top).iterdir()):
             if directory.is_dir() and directory.name not in known:
