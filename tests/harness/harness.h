@@ -48,6 +48,11 @@ int harness_pthread_create_calls(void);
  * had just before that call (so the first thread a test's code makes has the
  * number the test read beforehand).  -1 in other threads. */
 int harness_creation_number(void);
+/* New threads wait before running their start function until `created`
+ * more pthread_create calls have been made (or `seconds` passed); -1 stops
+ * holding.  Makes `pthread_create(..., &i)` of a loop variable fail on every
+ * run: each thread reads i only after the loop has moved on. */
+void harness_hold_new_threads(int created, double seconds);
 
 /* Injected spurious wake-ups (on by default): how many were injected. */
 long harness_spurious_wakeups(void);
