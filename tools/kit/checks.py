@@ -19,8 +19,8 @@ LIST_TIMEOUT = 20
 # Criterion's own .timeout ends a stuck test; this outer limit is for what
 # it cannot end (a runner that hangs, helgrind that never returns).
 TEST_OUTER_TIMEOUT = 90
-TSAN_TIMEOUT = 120
-HELGRIND_TIMEOUT = 300
+TSAN_TIMEOUT = 60
+HELGRIND_TIMEOUT = 180
 
 SANITIZER_ENV = {
     "ASAN_OPTIONS": "detect_leaks=0:detect_stack_use_after_return=1:"

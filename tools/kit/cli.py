@@ -6,7 +6,7 @@ import sys
 
 from . import hints, manifest, mutants, output, runner, table, verify
 from .manifest import ALL_CHECKS, KIT_ROOT
-from .results import FAIL, PASS
+from .results import FAIL, PASS, SKIP
 
 RESULTS_JSON = KIT_ROOT / "build" / "results.json"
 
@@ -95,9 +95,12 @@ def test(args):
         output.write_junit(args.junit, exercises, results)
     print(f"Results: {os.path.relpath(args.json)}")
     all_results = [r for e in exercises for r in results[e.name].values()]
-    passed = sum(1 for r in all_results if r.status == PASS)
-    print(f"{passed} passed, {len(all_results) - passed} failed")
-    return 0 if passed == len(all_results) else 1
+    counts = {status: sum(1 for r in all_results if r.status == status)
+              for status in (PASS, FAIL, SKIP)}
+    # A skipped check is not a passed one: the exit status says so too.
+    print(f"{counts[PASS]} passed, {counts[FAIL]} failed" +
+          (f", {counts[SKIP]} skipped" if counts[SKIP] else ""))
+    return 0 if counts[PASS] == len(all_results) else 1
 
 
 def main(argv):

@@ -74,13 +74,14 @@ def load(path=MANIFEST_PATH):
 
 
 def select(exercises, wanted):
-    """The exercises named by number ("3", "03") or name; all if none."""
+    """The exercises named by number ("3", "03"), name ("03_thread_objects")
+    or topic part ("thread_objects"); all if none."""
     if not wanted:
         return exercises
     chosen = []
     for want in wanted:
         matches = [e for e in exercises
-                   if want in (e.name, e.number) or
+                   if want in (e.name, e.number, e.name.split("_", 1)[-1]) or
                    (want.isdigit() and e.number.isdigit() and int(want) == int(e.number))]
         if not matches:
             known = ", ".join(e.name for e in exercises)
