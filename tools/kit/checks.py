@@ -142,11 +142,11 @@ def _workload_reason(check, done, token, student_files, limit):
     own = re.search(r"^threadlings: workload: (.*)$", done.stderr, re.M)
     found = (reports.helgrind_reason if check == "helgrind"
              else reports.sanitizer_reason)(done.stderr, student_files)
+    if found:  # a report printed before a hang says more than the hang
+        return found
     if done.timed_out:
         return f"the workload did not finish within {limit} s: a deadlock, " \
             "a lost wake-up or an endless loop?"
-    if found:
-        return found
     if own:
         return "wrong result under load: " + own.group(1)
     if done.returncode != 0:

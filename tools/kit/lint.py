@@ -2,7 +2,7 @@
 import re
 
 from . import mutants
-from .manifest import KIT_ROOT
+from .manifest import KIT_ROOT, load
 
 
 def _exercise_problems(exercise):
@@ -40,7 +40,8 @@ def problems(exercises):
     found = []
     for exercise in exercises:
         found += [(exercise.name, p) for p in _exercise_problems(exercise)]
-    known = {e.name for e in exercises} | {"harness", "grading"}
+    # Every exercise of the manifest is known, not only the selected ones.
+    known = {e.name for e in load()} | {"harness", "grading"}
     for top in ("exercises", "solutions", "tests"):
         for directory in sorted((KIT_ROOT / top).iterdir()):
             if directory.is_dir() and directory.name not in known:
