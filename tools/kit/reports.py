@@ -50,6 +50,8 @@ def sanitizer_reason(stderr, student_files):
 def _helgrind_blocks(stderr):
     block = []
     for line in stderr.splitlines():
+        if not HELGRIND_PREFIX.match(line):
+            continue  # the program's own output, not valgrind's
         line = HELGRIND_PREFIX.sub("", line)
         if line.startswith("---"):
             if block:
