@@ -3,7 +3,7 @@ import re
 
 SANITIZER_HEADLINE = re.compile(
     r"(?:WARNING|ERROR): (ThreadSanitizer|AddressSanitizer|LeakSanitizer): "
-    r"([\w-]+(?: [\w-]+)*)")
+    r"([\w-]+(?: (?!on address|on 0x|at pc|0x)[\w-]+)*)")
 UBSAN_HEADLINE = re.compile(r"([\w./-]+\.c:\d+:\d+: runtime error: .*)")
 SANITIZER_FRAME = re.compile(r"#\d+ (?:0x[0-9a-f]+ in )?(\S+) (\S+?\.c):(\d+)")
 HELGRIND_FRAME = re.compile(r"(?:at|by) 0x[0-9A-F]+: (\S+) \(([\w.+-]+\.c):(\d+)\)")

@@ -1,0 +1,109 @@
+"""`tools/grade`: grading a class, Gradescope, and the grader's self-test.
+
+    tools/grade batch SUBMISSIONS OUT [-j N] [-e NN]... [--check C]...
+    tools/grade gradescope-zip [--output build/gradescope/autograder.zip]
+    tools/grade gradescope-run [--root /autograder]
+    tools/grade selftest [-j N]
+    tools/grade table RESULTS.json [--markdown]
+"""
+import argparse
+import os
+import sys
+
+from ..manifest import ALL_CHECKS, KIT_ROOT, ManifestError
+from . import sandbox
+
+
+def _limits_options(command):
+    command.add_argument("--check", choices=ALL_CHECKS, action="append",
+                         help="grade only these checks (default: all four)")
+    command.add_argument("--exercise", "-e", action="append",
+                         help="number or name; may repeat (default: all)")
+    command.add_argument("--submission-timeout", type=int,
+                         default=sandbox.Limits.submission_seconds,
+                         help="seconds for one whole submission")
+    command.add_argument("--workload-timeout", type=int, default=0,
+                         help="seconds for one tsan or helgrind run (default: "
+                         "the kit's own, in tools/kit/checks.py)")
+    command.add_argument("--memory-mib", type=int,
+                         default=sandbox.Limits.memory // 2**20)
+    command.add_argument("--nproc", type=int, default=sandbox.Limits.nproc,
+                         help="processes and threads one submission may have")
+    command.add_argument("--keep-scratch", action="store_true",
+                         help="keep the scratch trees (for debugging)")
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="grade", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    batch = commands.add_parser("batch", help="grade a folder of submissions")
+    batch.add_argument("submissions", help="one folder, .zip or .tar.gz per student")
+    batch.add_argument("out", help="where grades.csv, results.json and "
+                       "feedback/ go")
+    batch.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1)
+    _limits_options(batch)
+    zip_command = commands.add_parser("gradescope-zip",
+                                      help="build Gradescope's autograder.zip")
+    zip_command.add_argument("--output", default=str(
+        KIT_ROOT / "build" / "gradescope" / "autograder.zip"))
+    zip_command.add_argument("--exercise", "-e", action="append")
+    run = commands.add_parser("gradescope-run",
+                              help="what run_autograder runs on Gradescope")
+    run.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"))
+    _limits_options(run)
+    selftest = commands.add_parser("selftest", help="grade tests/grading/ and "
+                                   "check the grades and reasons")
+    selftest.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1)
+    selftest.add_argument("--case", action="append", help="only these cases")
+    selftest.add_argument("--keep", action="store_true",
+                          help="keep the submissions and results it made")
+    table = commands.add_parser("table", help="the summary table of a "
+                                "results.json (make test's or a batch's)")
+    table.add_argument("results")
+    table.add_argument("--markdown", action="store_true")
+    commands.add_parser("_jail", add_help=False)
+    commands.add_parser("_worker", add_help=False)
+    return parser
+
+
+def _limits(args):
+    return sandbox.Limits(nproc=args.nproc, memory=args.memory_mib * 2**20,
+                          submission_seconds=args.submission_timeout,
+                          workload_seconds=args.workload_timeout)
+
+
+def main(argv):
+    if argv[:1] == ["_jail"]:
+        from . import jail
+        return jail.main(argv[1:])
+    if argv[:1] == ["_worker"]:
+        from . import worker
+        return worker.main(argv[1:])
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "batch":
+            from . import batch
+            settings = batch.prepare(args.out, args.exercise,
+                                     args.check or list(ALL_CHECKS), _limits(args),
+                                     args.keep_scratch)
+            graded, missing = batch.run(args.submissions, args.out, settings,
+                                        max(1, args.jobs))
+            return 1 if missing else 0
+        if args.command == "gradescope-zip":
+            from . import gradescope
+            print(gradescope.build_zip(args.output, args.exercise))
+            return 0
+        if args.command == "gradescope-run":
+            from . import gradescope
+            return gradescope.run(args.root, args.exercise,
+                                  args.check or list(ALL_CHECKS), _limits(args))
+        if args.command == "selftest":
+            from . import selftest
+            return selftest.run(args.jobs, args.case, args.keep)
+        from . import tables
+        print(tables.render(args.results, args.markdown))
+        return 0
+    except ManifestError as error:
+        print(f"grade: {error}", file=sys.stderr)
+        return 2

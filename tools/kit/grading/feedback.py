@@ -1,0 +1,59 @@
+"""One Markdown file per student: the score, then what failed and why."""
+from ..results import FAIL, PASS, SKIP
+
+SHOWN = {PASS: "pass", FAIL: "FAIL", SKIP: "skipped"}
+
+
+def _cell(text):
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _table(record, checks):
+    lines = ["| exercise | " + " | ".join(checks) + " | score |",
+             "|---" * (len(checks) + 2) + "|"]
+    for exercise in record["exercises"]:
+        cells = []
+        for check in checks:
+            entry = exercise["checks"].get(check)
+            cells.append("-" if entry is None else
+                         f"{SHOWN[entry['status']]} {entry['points']}/{entry['max']}")
+        lines.append(f"| {exercise['name']} | " + " | ".join(cells) +
+                     f" | {exercise['score']}/{exercise['max']} |")
+    return lines
+
+
+def _failed_tests(entry):
+    if [t["name"] for t in entry["tests"]] == ["workload"]:
+        return []               # a workload: its reason says it all
+    failed = [t for t in entry["tests"] if t["status"] == FAIL]
+    return [f"    - `{t['name'].split('/')[-1]}`: {_cell(t['message'])}"
+            for t in failed]
+
+
+def _exercise_section(exercise):
+    lines = [f"## {exercise['name']}: {exercise['score']} / {exercise['max']}", ""]
+    if exercise["status"] != "graded":
+        return lines + [f"{exercise['reason']}.", ""]
+    problems = [(check, entry) for check, entry in exercise["checks"].items()
+                if entry["status"] != PASS]
+    if not problems:
+        return lines + ["Every check passed.", ""]
+    for check, entry in problems:
+        what = "skipped (not counted)" if entry["status"] == SKIP else "failed"
+        lines.append(f"- **{check}** {what}, 0 of {entry['max']} points: "
+                     f"{_cell(entry['reason'])}")
+        lines += _failed_tests(entry)
+    return lines + [""]
+
+
+def render(record, checks):
+    lines = [f"# threadlings: feedback for {record['student']}", "",
+             f"**Score: {record['total']} / {record['max']}**", ""]
+    lines += _table(record, checks) + [""]
+    if record["notes"]:
+        lines += ["Notes:", ""] + [f"- {_cell(n)}" for n in record["notes"]] + [""]
+    for exercise in record["exercises"]:
+        lines += _exercise_section(exercise)
+    lines += ["Run `make test EX=NN` in your copy of the kit to see the same "
+              "checks, with the tools' full reports.", ""]
+    return "\n".join(lines)

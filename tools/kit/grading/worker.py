@@ -1,0 +1,156 @@
+"""Inside the jail: `tools/grade _worker` runs the kit's checks on one
+submission's scratch tree, one check at a time, and sends each check's
+result as soon as it is known (so that a submission stopped at its time
+limit keeps what was already graded) as one JSON line on --results-fd: a
+file the grader opened, that graded code (the same uid) cannot reach.
+
+    SCRATCH/exercises/NN/   the submitted files (only the manifest's `edit`)
+    SCRATCH/build/NN/       the binaries and the checks' scratch files
+    SCRATCH/limits.log      written by the grader when it killed a process
+                            for using too much memory
+"""
+import argparse
+import json
+import os
+import re
+import signal
+import sys
+import time
+
+from .. import checks as kit_checks
+from .. import manifest, processes, runner
+from ..results import FAIL, SKIP
+from . import jail, sandbox
+
+PR_SET_DUMPABLE = 4
+
+LIMITS_LOG = "limits.log"
+
+
+def parser():
+    worker = argparse.ArgumentParser(prog="grade _worker")
+    worker.add_argument("--scratch", required=True)
+    worker.add_argument("--exercise", action="append", default=[])
+    worker.add_argument("--check", action="append", default=[])
+    worker.add_argument("--results-fd", type=int, required=True,
+                        help="where the results go (a file of the grader's)")
+    worker.add_argument("--workload-timeout", type=int, default=0,
+                        help="seconds for a tsan or helgrind run (0: the kit's)")
+    worker.add_argument("--fsize", type=int, default=64 * 2**20,
+                        help="the file-size limit the checks run under")
+    return worker
+
+
+def _limit_events(scratch):
+    try:
+        with open(os.path.join(scratch, LIMITS_LOG), encoding="utf-8") as log:
+            return [line.strip() for line in log if line.strip()]
+    except OSError:
+        return []
+
+
+def _files_at_the_limit(scratch, fsize):
+    """Files that reached the file-size limit (the writer got SIGXFSZ);
+    removed, so that they are reported once."""
+    found = []
+    for here, dirs, files in os.walk(scratch):
+        for name in files:
+            path = os.path.join(here, name)
+            try:
+                if os.lstat(path).st_size >= fsize:
+                    found.append(os.path.relpath(path, scratch))
+                    os.remove(path)
+            except OSError:
+                pass
+    return found
+
+
+def _kill_strays(timeout=10):
+    """Kills what a check left running (Criterion runs each test in its own
+    session, so the kit's process-group kill misses a test's children):
+    every process below the jail but this one.  True if there were any."""
+    deadline, found = time.monotonic() + timeout, False
+    while time.monotonic() < deadline:
+        strays = [p for p in sandbox._descendants(os.getppid(), list(sandbox.processes()))
+                  if p.pid != os.getpid() and p.state != "Z"]
+        if not strays:
+            return found
+        found = True
+        for stray in strays:
+            try:
+                os.kill(stray.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.02)
+    return found
+
+
+FLOODED = "[... output cut ...]"
+
+
+def _explain_floods(result):
+    """A test whose output reached the file-size limit died of SIGXFSZ,
+    which Criterion reports as a crash: say what happened instead."""
+    sections = re.split(r"^### ", result.report, flags=re.M)
+    flooded = {s.split(":", 1)[0] for s in sections if FLOODED in s}
+    why = ("printed too much (its output reached the limit of "
+           f"{processes.FILE_SIZE_LIMIT // 2**20} MiB) and was stopped")
+    for test in result.tests:
+        if test.name in flooded and test.status == FAIL and "crash" in test.message:
+            test.message = why
+    failed = [t for t in result.tests if t.status == FAIL]
+    if failed and failed[0].message == why:
+        result.reason = f"{failed[0].name.split('/')[-1]}: {why}"
+
+
+def _run_check(exercise, check, scratch, fsize):
+    seen = len(_limit_events(scratch))
+    result = runner.run_check(exercise, check,
+                              os.path.join(scratch, "exercises", exercise.name),
+                              os.path.join(scratch, "build", exercise.name))
+    killed = _limit_events(scratch)[seen:]
+    too_big = _files_at_the_limit(scratch, fsize)
+    if too_big:
+        killed.append(f"wrote a file as large as the limit ({fsize // 2**20} "
+                      f"MiB) and was stopped: {too_big[0]}")
+    if killed and result.status != SKIP:
+        result.status = FAIL
+        result.reason = killed[0]
+    _explain_floods(result)
+    left_running = _kill_strays()
+    result.report = ""          # the tools' full reports stay out of grades
+    return result.to_json(), left_running
+
+
+LEFT_RUNNING = "processes the submission left running were killed"
+
+
+def _send(channel, message):
+    data = (json.dumps(message) + "\n").encode("utf-8")
+    while data:
+        data = data[os.write(channel, data):]
+
+
+def main(argv):
+    args = parser().parse_args(argv)
+    # Graded code runs as this uid too: it may not read this process's
+    # memory or open its file descriptors (/proc/PID/fd), the channel.
+    jail.prctl(PR_SET_DUMPABLE, 0)
+    os.set_inheritable(args.results_fd, False)
+    exercises = manifest.select(manifest.load(), args.exercise)
+    if args.workload_timeout:
+        kit_checks.TSAN_TIMEOUT = kit_checks.HELGRIND_TIMEOUT = args.workload_timeout
+    for check in args.check:        # before any submitted code runs
+        kit_checks.tool_missing(check)
+    for exercise in exercises:
+        for check in (c for c in exercise.checks if c in args.check):
+            result, left_running = _run_check(exercise, check, args.scratch,
+                                              args.fsize)
+            _send(args.results_fd, {"exercise": exercise.name, "check": check,
+                                    "result": result})
+            if left_running:
+                _send(args.results_fd, {"note": f"{LEFT_RUNNING} (after "
+                                        f"{exercise.name} {check})"})
+            print(f"{exercise.name} {check}: {result['status']}",
+                  file=sys.stderr, flush=True)
+    return 0
