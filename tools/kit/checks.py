@@ -13,6 +13,7 @@ import shutil
 import tempfile
 
 from . import processes, reports
+from .manifest import KIT_ROOT
 from .results import FAIL, PASS, CheckResult, TestResult, failed
 
 LIST_TIMEOUT = 20
@@ -30,6 +31,7 @@ SANITIZER_ENV = {
 }
 TSAN_EXIT = 66
 HELGRIND_EXIT = 77
+HELGRIND_SUPPRESSIONS = KIT_ROOT / "tests" / "harness" / "helgrind.supp"
 
 
 def list_tests(binary):
@@ -96,10 +98,12 @@ def _load_criterion_json(json_path):
         return json.loads(_escape_messages(text))
 
 
-def _criterion_status(json_path, test):
+def _criterion_status(json_path, suite_name, test):
     try:
         report = _load_criterion_json(json_path)
         for suite in report.get("test_suites", []):
+            if suite.get("name") != suite_name:
+                continue
             for entry in suite.get("tests", []):
                 if entry.get("name") == test:
                     return entry
@@ -155,7 +159,7 @@ def run_criterion(check, binary, scratch, student_files):
             [binary, "--filter", f"{suite}/{test}", "-j1",
              f"--json={stem}.json"], timeout=TEST_OUTER_TIMEOUT, env=env)
         hint, notes = _read_notes(stem + ".notes")
-        status, message = _judge_test(_criterion_status(stem + ".json", test),
+        status, message = _judge_test(_criterion_status(stem + ".json", suite, test),
                                       done, hint, notes, student_files)
         results.append(TestResult(f"{suite}/{test}", status, message))
         log.append(f"### {suite}/{test}: {status}\n{done.stdout}{done.stderr}")
@@ -198,6 +202,7 @@ def run_workload(check, binary, student_files):
         command, limit = ["setarch", os.uname().machine, "-R", binary], TSAN_TIMEOUT
     else:
         command = ["valgrind", "--tool=helgrind", "-q", "--fair-sched=yes",
+                   f"--suppressions={HELGRIND_SUPPRESSIONS}",
                    f"--error-exitcode={HELGRIND_EXIT}", binary]
         # glibc reuses thread stacks under a lock helgrind cannot see; with
         # the cache off, a thread that creates threads while another joins

@@ -1,0 +1,226 @@
+/* Tests for exercise 10: a worker that repeats a task and stops promptly
+ * when asked, and detached threads. */
+#define _GNU_SOURCE /* pthread_getattr_np: a thread's own detach state */
+#include "harness.h"
+#include "worker.h"
+
+#include <errno.h>
+
+/* A stop with a 5 s period must take well under one period. */
+static const double STOP_LIMIT = 1.5;
+/* How long a test waits for what a right solution does at once. */
+static const double GRACE = 2.0;
+
+/* Static, so that a thread still running after a failed test never
+ * touches a dead stack frame. */
+static struct worker worker;
+
+/* The task of most tests: counts its runs.  It never waits on a
+ * condition variable itself, so the worker thread's first wait is its
+ * wait for the period (the harness makes that one wake up spuriously). */
+static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
+static long counted;
+
+static void count_run(void *unused)
+{
+    (void)unused;
+    pthread_mutex_lock(&count_lock);
+    counted++;
+    pthread_mutex_unlock(&count_lock);
+}
+
+static long counted_runs(void)
+{
+    pthread_mutex_lock(&count_lock);
+    long runs = counted;
+    pthread_mutex_unlock(&count_lock);
+    return runs;
+}
+
+static bool wait_for_runs(long wanted, double seconds)
+{
+    double give_up = now_seconds() + seconds;
+    while (counted_runs() < wanted && now_seconds() < give_up)
+        sleep_seconds(0.002);
+    return counted_runs() >= wanted;
+}
+
+static void start_worker(double period, void (*task)(void *))
+{
+    int error = worker_start(&worker, period, task, NULL);
+    cr_assert_eq(error, 0, "worker_start returned %d, expected 0", error);
+}
+
+static int stop_error = -1;
+
+static void *call_worker_stop(void *unused)
+{
+    (void)unused;
+    stop_error = worker_stop(&worker);
+    return NULL;
+}
+
+/* worker_stop must return within `limit` seconds. */
+static void stop_within(struct async_call *stop, double limit,
+                        const char *when)
+{
+    cr_assert(async_wait(stop, limit), "worker_stop had not returned %.1f s "
+              "%s, with a %.0f s period: a worker that sleeps through its "
+              "period cannot hear the stop. Wait for the next run with "
+              "pthread_cond_timedwait on stop_cond, and have worker_stop "
+              "broadcast it, so that a stop wakes the worker at once",
+              limit, when, worker.period_seconds);
+    async_finish(stop);
+    cr_assert_eq(stop_error, 0, "worker_stop returned %d, expected 0",
+                 stop_error);
+}
+
+static void stop_promptly(void)
+{
+    static struct async_call stop;
+    async_start(&stop, call_worker_stop, NULL);
+    stop_within(&stop, STOP_LIMIT, "after it was called");
+}
+
+static void check_runs_recorded(void)
+{
+    long runs = counted_runs();
+    cr_assert_eq(worker.runs, runs, "worker->runs is %ld after worker_stop, "
+                 "but the task ran %ld times", worker.runs, runs);
+}
+
+EXERCISE_TEST(worker, repeats_the_task_every_period, 20,
+              "worker_stop never returned")
+{
+    start_worker(0.02, count_run);
+    bool repeated = wait_for_runs(5, 3.0);
+    stop_promptly();
+    cr_assert(repeated, "with a 0.02 s period the task ran %ld times in 3 s: "
+              "run it at once, then again after each period, until stopped",
+              counted_runs());
+    check_runs_recorded();
+}
+
+EXERCISE_TEST(worker, stops_promptly_in_a_long_period, 20,
+              "worker_stop never returned")
+{
+    start_worker(5.0, count_run);
+    cr_assert(wait_for_runs(1, GRACE), "the task had not run %.0f s after "
+              "worker_start: run it at once", GRACE);
+    stop_promptly();
+    cr_assert_eq(counted_runs(), 1, "with a 5 s period, stopped at once, the "
+                 "task ran %ld times, expected 1", counted_runs());
+    check_runs_recorded();
+}
+
+EXERCISE_TEST(worker, waits_a_full_period_between_runs, 20,
+              "worker_stop never returned")
+{
+    start_worker(5.0, count_run);
+    cr_assert(wait_for_runs(1, GRACE), "the task had not run %.0f s after "
+              "worker_start: run it at once", GRACE);
+    sleep_seconds(0.5);
+    long runs = counted_runs();
+    stop_promptly();
+    cr_assert_eq(runs, 1, "with a 5 s period the task ran %ld times in its "
+                 "first 0.5 s: a wake-up is not the end of the period (they "
+                 "can be spurious): wait in a `while` loop until a stop or "
+                 "the deadline", runs);
+}
+
+/* A task that stays inside until the test opens the gate. */
+static struct gate release;
+static struct peak_probe inside;
+
+static void held_run(void *unused)
+{
+    (void)unused;
+    probe_enter(&inside);
+    count_run(NULL);
+    gate_wait(&release, 10.0);
+    probe_leave(&inside);
+}
+
+EXERCISE_TEST(worker, stop_waits_for_the_run_in_progress, 20,
+              "worker_stop never returned after the run ended")
+{
+    gate_init(&release);
+    probe_init(&inside);
+    start_worker(5.0, held_run);
+    double give_up = now_seconds() + GRACE;
+    while (probe_entered(&inside) < 1 && now_seconds() < give_up)
+        sleep_seconds(0.002);
+    cr_assert_eq(probe_entered(&inside), 1, "the task had not run %.0f s "
+                 "after worker_start: run it at once", GRACE);
+    static struct async_call stop;
+    async_start(&stop, call_worker_stop, NULL);
+    bool returned_early = async_wait(&stop, 0.5);
+    gate_open(&release);
+    cr_assert_not(returned_early, "worker_stop returned while the task was "
+                  "still running: join the worker thread, so that nothing "
+                  "runs after the stop returns");
+    stop_within(&stop, STOP_LIMIT, "after the last run ended");
+    cr_assert_eq(counted_runs(), 1, "the task ran %ld times: no run may start "
+                 "after a stop was asked for", counted_runs());
+    check_runs_recorded();
+}
+
+EXERCISE_TEST(worker, reports_a_thread_that_cannot_start, 10,
+              "worker_start never returned when pthread_create failed")
+{
+    harness_fail_pthread_create_after(0);
+    int error = worker_start(&worker, 1.0, count_run, NULL);
+    harness_fail_pthread_create_after(-1);
+    cr_assert_eq(error, EAGAIN, "worker_start returned %d when pthread_create "
+                 "failed with EAGAIN (%d): return its error", error, EAGAIN);
+}
+
+/* A detached task reports its own detach state once run_detached has
+ * returned (it may detach itself only after pthread_create). */
+static struct gate finished;
+static int detach_state = -1;
+
+static void *report_detach_state(void *unused)
+{
+    (void)unused;
+    gate_wait(&release, 10.0);
+    pthread_attr_t attributes;
+    int state = -1;
+    if (pthread_getattr_np(pthread_self(), &attributes) == 0) {
+        pthread_attr_getdetachstate(&attributes, &state);
+        pthread_attr_destroy(&attributes);
+    }
+    detach_state = state; /* read by the test after `finished` opens */
+    gate_open(&finished);
+    return NULL;
+}
+
+EXERCISE_TEST(detached, thread_needs_no_join_and_ends_on_its_own, 20,
+              "the detached task never ran")
+{
+    gate_init(&release);
+    gate_init(&finished);
+    int baseline = count_process_threads();
+    int error = run_detached(report_detach_state, NULL);
+    cr_assert_eq(error, 0, "run_detached returned %d, expected 0", error);
+    gate_open(&release);
+    cr_assert(gate_wait(&finished, GRACE), "the detached task had not run "
+              "%.0f s after run_detached", GRACE);
+    cr_assert_eq(detach_state, PTHREAD_CREATE_DETACHED, "the thread "
+                 "run_detached started is joinable: nobody will join it, so "
+                 "its stack and descriptor stay allocated after it ends. "
+                 "Create it with PTHREAD_CREATE_DETACHED (or pthread_detach "
+                 "it)");
+    cr_assert(wait_for_thread_count(baseline, GRACE), "the detached thread "
+              "was still running %.0f s after its task returned", GRACE);
+}
+
+EXERCISE_TEST(detached, reports_a_failed_pthread_create, 10,
+              "run_detached never returned when pthread_create failed")
+{
+    harness_fail_pthread_create_after(0);
+    int error = run_detached(report_detach_state, NULL);
+    harness_fail_pthread_create_after(-1);
+    cr_assert_eq(error, EAGAIN, "run_detached returned %d when pthread_create "
+                 "failed with EAGAIN (%d): return its error", error, EAGAIN);
+}
