@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "workload.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,14 +20,19 @@ int workload_rounds(int native, int under_valgrind)
 
 void workload_check(bool ok, const char *format, ...)
 {
+    /* Taken and never released: when several threads fail at once, the
+     * first one reports and exits, the others wait here (exit may not run
+     * twice at once, and their messages would interleave). */
+    static pthread_mutex_t first_failure = PTHREAD_MUTEX_INITIALIZER;
     if (ok)
         return;
+    pthread_mutex_lock(&first_failure);
+    char message[512];
     va_list args;
     va_start(args, format);
-    fputs("threadlings: workload: ", stderr);
-    vfprintf(stderr, format, args);
-    fputc('\n', stderr);
+    vsnprintf(message, sizeof message, format, args);
     va_end(args);
+    fprintf(stderr, "threadlings: workload: %s\n", message);
     exit(1);
 }
 
