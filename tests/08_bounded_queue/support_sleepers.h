@@ -1,0 +1,20 @@
+/*
+ * Which threads are asleep on a given object?  A test that wants to prove
+ * that a waiter is really blocked inside pthread_cond_wait (and not about to
+ * call it, or spinning) asks the kernel: /proc/self/task/TID/syscall shows
+ * a sleeping thread's system call and its arguments, and glibc's condition
+ * variables sleep in futex() on an address inside the pthread_cond_t.
+ * This turns "wait a while and hope the waiters got there" into a fact.
+ */
+#ifndef SUPPORT_SLEEPERS_H
+#define SUPPORT_SLEEPERS_H
+
+#include <stddef.h>
+
+/* How many threads of this process are asleep in a futex wait on an address
+ * inside [object, object + size); -1 if /proc cannot tell on this system
+ * (the first call checks that it can, with a thread of its own asleep on a
+ * condition variable: that takes a few milliseconds). */
+int threads_asleep_on(const void *object, size_t size);
+
+#endif
