@@ -69,7 +69,9 @@ EXERCISE_TEST(start_join, runs_all_threads_at_the_same_time, 20,
                  "the start loop makes them run one after another)", peak);
 }
 
-/* Tasks that stay inside until the test opens a gate. */
+/* Tasks that stay inside until the test opens a gate.  Everything a
+ * thread may still write after a failed assertion ends the test function is
+ * static, so that a late write never lands in a dead stack frame. */
 static struct gate release;
 static struct peak_probe started;
 
@@ -108,8 +110,9 @@ EXERCISE_TEST(start_join, returns_only_after_every_task_finished, 20,
 {
     gate_init(&release);
     probe_init(&started);
-    struct call call = {4, wait_for_release, -1};
-    struct async_call async;
+    static struct call call;
+    call = (struct call){4, wait_for_release, -1};
+    static struct async_call async;
     async_start(&async, call_run_concurrently, &call);
     cr_assert(wait_until_entered(&started, 4),
               "only %d of 4 tasks started", probe_entered(&started));
@@ -142,8 +145,9 @@ static void check_waits_for_created_thread(int which, const char *name)
     gate_init(&release);
     probe_init(&finished);
     held_creation = harness_pthread_create_calls() + which;
-    struct call call = {5, hold_one_thread, -1};
-    struct async_call async;
+    static struct call call;
+    call = (struct call){5, hold_one_thread, -1};
+    static struct async_call async;
     async_start(&async, call_run_concurrently, &call);
     cr_assert(wait_until_entered(&finished, 4), "the tasks did not run");
     bool returned_early = async_wait(&async, 1.0);
@@ -175,8 +179,9 @@ EXERCISE_TEST(start_join, failed_start_is_reported_after_joining_the_others, 20,
     probe_init(&started);
     int calls_before = harness_pthread_create_calls();
     harness_fail_pthread_create_after(3);
-    struct call call = {6, wait_for_release, -1};
-    struct async_call async;
+    static struct call call;
+    call = (struct call){6, wait_for_release, -1};
+    static struct async_call async;
     async_start(&async, call_run_concurrently, &call);
     cr_assert(wait_until_entered(&started, 3), "the first 3 tasks did not start");
     bool returned_early = async_wait(&async, 1.0);

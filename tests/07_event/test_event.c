@@ -1,7 +1,7 @@
 /* Tests for exercise 07: an event flag that waiters sleep on. */
 #include "harness.h"
 #include "event.h"
-#include "support_sleepers.h"
+#include "sleepers.h"
 
 /* The event, and every call a test runs in another thread, are static: a
  * thread that a failed test leaves behind must still find valid memory

@@ -2,7 +2,7 @@
 #include "harness.h"
 #include "queue.h"
 #include "support_freeze.h"
-#include "support_sleepers.h"
+#include "sleepers.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -97,6 +97,8 @@ void probe_destroy(struct peak_probe *probe);
 /*
  * A call run in its own thread, so that the test can check that it has NOT
  * returned yet (it should be blocked), and later that it did return.
+ * Keep the async_call and whatever its thread writes in static storage: a
+ * failed assertion leaves the test function while the thread may still run.
  */
 struct async_call {
     pthread_t thread;

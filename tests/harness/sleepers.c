@@ -1,6 +1,6 @@
 /* See support_sleepers.h.  Linux only (reads /proc). */
 #define _GNU_SOURCE
-#include "support_sleepers.h"
+#include "sleepers.h"
 
 #include "clock.h"
 

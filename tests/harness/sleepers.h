@@ -6,8 +6,8 @@
  * variables sleep in futex() on an address inside the pthread_cond_t.
  * This turns "wait a while and hope the waiters got there" into a fact.
  */
-#ifndef SUPPORT_SLEEPERS_H
-#define SUPPORT_SLEEPERS_H
+#ifndef THREADLINGS_SLEEPERS_H
+#define THREADLINGS_SLEEPERS_H
 
 #include <stddef.h>
 
