@@ -107,3 +107,22 @@ $(OUT)/helgrind: $(STUDENT_SOURCES) $(WORKLOAD_SOURCES) $(HEADERS) | $(OUT)
 	$(CC) $(STRICT) $(HELGRIND_FLAGS) $(INCLUDES) -o $@ \
 	    $(STUDENT_SOURCES) $(WORKLOAD_SOURCES) $(LIBS)
 endif
+
+# ---------------------------------------------------------------------------
+# Grading a class (tools/grade; README.md, "Grading").
+#   make grade SUBMISSIONS=class/ GRADES=grades/ [JOBS=n] [EX=NN]
+#   make gradescope       build/gradescope/autograder.zip
+#   make grade-selftest   the grader's own test (tests/grading/)
+.PHONY: grade gradescope grade-selftest
+
+grade:
+	@$(PYTHON) tools/grade batch \
+	    $(or $(SUBMISSIONS),$(error give SUBMISSIONS=folder of submissions)) \
+	    $(or $(GRADES),$(error give GRADES=folder for the grades)) \
+	    $(if $(EX),--exercise $(EX)) $(if $(JOBS),--jobs $(JOBS))
+
+gradescope:
+	@$(PYTHON) tools/grade gradescope-zip $(if $(EX),--exercise $(EX))
+
+grade-selftest:
+	@$(PYTHON) tools/grade selftest $(if $(JOBS),--jobs $(JOBS))

@@ -17,6 +17,7 @@ import os
 import queue
 import shutil
 import sys
+import threading
 import time
 import traceback
 
@@ -72,7 +73,8 @@ def prepare(out_dir, wanted, checks, limits, keep_scratch=False):
     subreaper = sandbox.become_subreaper()
     sandbox.reap_stale()
     shutil.rmtree(work_dir, ignore_errors=True)
-    os.makedirs(os.path.join(work_dir, "logs"))
+    os.makedirs(os.path.join(work_dir, "logs"), mode=0o700)
+    os.makedirs(os.path.join(work_dir, "slots"), mode=0o711)
     os.chmod(work_dir, 0o711)
     kit_root = kitcopy.snapshot(os.path.join(work_dir, "kit"))
     chosen = manifest.select(manifest.load(os.path.join(
@@ -105,7 +107,7 @@ def _write_feedback(out_dir, record, checks):
 
 
 def _grade_all(todo, settings, out_dir, jobs):
-    slots = queue.Queue()
+    slots, stopping = queue.Queue(), threading.Event()
     held = [sandbox.acquire_slot() for _ in range(jobs)]
     for slot in held:
         slots.put(slot)
@@ -115,6 +117,8 @@ def _grade_all(todo, settings, out_dir, jobs):
         started = time.monotonic()
         try:
             record = session.grade(submission, settings, slot)
+            if stopping.is_set():       # cut short: graded again next time
+                return submission, None, 0
             records.save(out_dir, record)
             _write_feedback(out_dir, record, settings.checks)
             return submission, record, time.monotonic() - started
@@ -125,20 +129,23 @@ def _grade_all(todo, settings, out_dir, jobs):
         finally:
             slots.put(slot)
 
+    pool = concurrent.futures.ThreadPoolExecutor(jobs)
     try:
-        with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-            futures = {pool.submit(grade_one, s): s for s in todo}
-            for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
-                submission, record, seconds = future.result()
-                score = (f"{record['total']}/{record['max']}" if record else
-                         "NOT GRADED (grader error, see above; run again)")
-                print(f"[{done}/{len(todo)}] {submission.id}: {score} "
-                      f"({seconds:.0f} s)", file=sys.stderr, flush=True)
+        futures = [pool.submit(grade_one, s) for s in todo]
+        for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
+            submission, record, seconds = future.result()
+            score = (f"{record['total']}/{record['max']}" if record else
+                     "NOT GRADED (grader error, see above; run again)")
+            print(f"[{done}/{len(todo)}] {submission.id}: {score} "
+                  f"({seconds:.0f} s)", file=sys.stderr, flush=True)
     except BaseException:
+        stopping.set()
+        pool.shutdown(wait=False, cancel_futures=True)
         for slot in held:
             sandbox.kill_all(slot, timeout=5)
         raise
     finally:
+        pool.shutdown(wait=True)
         for slot in held:
             sandbox.release_slot(slot)
 
@@ -165,6 +172,17 @@ def write_summaries(out_dir, found, settings):
     return all_records
 
 
+def _others_can_read(directory):
+    """Whether every user can reach `directory` (x on it and its parents)."""
+    path = os.path.realpath(directory)
+    while True:
+        if not os.stat(path).st_mode & 0o001:
+            return False
+        if os.path.dirname(path) == path:
+            return True
+        path = os.path.dirname(path)
+
+
 def run(submissions_dir, out_dir, settings, jobs):
     started = time.monotonic()
     os.makedirs(out_dir, exist_ok=True)
@@ -173,6 +191,10 @@ def run(submissions_dir, out_dir, settings, jobs):
         print("grade: not root, so one submission at a time", file=sys.stderr)
         jobs = 1
     found = submissions.discover(submissions_dir, exclude=[out_dir])
+    if sandbox.is_root() and _others_can_read(submissions_dir):
+        print(f"grade: warning: {submissions_dir} is readable by every user, "
+              "so graded code can read the other submissions: chmod 700 it",
+              file=sys.stderr)
     todo = [s for s in found
             if not _is_current(records.load(out_dir, s.id), s, settings)]
     for name, why in settings.left_out:

@@ -8,6 +8,7 @@
 """
 import argparse
 import os
+import signal
 import sys
 
 from ..manifest import ALL_CHECKS, KIT_ROOT, ManifestError
@@ -56,6 +57,9 @@ def _parser():
                                    "check the grades and reasons")
     selftest.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1)
     selftest.add_argument("--case", action="append", help="only these cases")
+    selftest.add_argument("--class", dest="class_size", type=int, default=0,
+                          metavar="N", help="instead: grade a mixed class of N "
+                          "submissions over every exercise")
     selftest.add_argument("--keep", action="store_true",
                           help="keep the submissions and results it made")
     table = commands.add_parser("table", help="the summary table of a "
@@ -73,6 +77,10 @@ def _limits(args):
                           workload_seconds=args.workload_timeout)
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv):
     if argv[:1] == ["_jail"]:
         from . import jail
@@ -84,6 +92,7 @@ def main(argv):
     try:
         if args.command == "batch":
             from . import batch
+            signal.signal(signal.SIGTERM, _interrupt)
             settings = batch.prepare(args.out, args.exercise,
                                      args.check or list(ALL_CHECKS), _limits(args),
                                      args.keep_scratch)
@@ -100,10 +109,14 @@ def main(argv):
                                   args.check or list(ALL_CHECKS), _limits(args))
         if args.command == "selftest":
             from . import selftest
-            return selftest.run(args.jobs, args.case, args.keep)
+            return selftest.run(args.jobs, args.case, args.keep, args.class_size)
         from . import tables
         print(tables.render(args.results, args.markdown))
         return 0
     except ManifestError as error:
         print(f"grade: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("grade: stopped; the same command finishes the job",
+              file=sys.stderr)
+        return 130

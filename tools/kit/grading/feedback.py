@@ -25,7 +25,8 @@ def _table(record, checks):
 def _failed_tests(entry):
     if [t["name"] for t in entry["tests"]] == ["workload"]:
         return []               # a workload: its reason says it all
-    failed = [t for t in entry["tests"] if t["status"] == FAIL]
+    failed = [t for t in entry["tests"] if t["status"] == FAIL and
+              entry["reason"] != f"{t['name'].split('/')[-1]}: {t['message']}"]
     return [f"    - `{t['name'].split('/')[-1]}`: {_cell(t['message'])}"
             for t in failed]
 

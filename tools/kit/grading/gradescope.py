@@ -89,7 +89,6 @@ def run(root, exercises, checks, limits):
     """Grades ROOT/submission, writes ROOT/results/results.json."""
     results = os.path.join(root, "results", "results.json")
     work = tempfile.mkdtemp(prefix="threadlings-gradescope-")
-    os.chmod(work, 0o755)
     try:
         classroom = os.path.join(work, "in")
         os.makedirs(classroom)

@@ -21,7 +21,7 @@ import struct
 import sys
 import time
 
-from . import sandbox
+from . import procs
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -93,8 +93,8 @@ def _start(command, jail_pid, passed):
 
 def _kill_descendants():
     """SIGKILL everything below this process; True if anything was left."""
-    table = list(sandbox.processes())
-    live = [p for p in sandbox._descendants(os.getpid(), table) if p.state != "Z"]
+    table = list(procs.processes())
+    live = [p for p in procs.descendants(os.getpid(), table) if p.state != "Z"]
     for process in live:
         try:
             os.kill(process.pid, signal.SIGKILL)

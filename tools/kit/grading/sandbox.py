@@ -4,11 +4,12 @@ sure nothing a submission started outlives its grading.
 Each parallel slot grades as its own unprivileged uid (FIRST_UID + n, held
 with a lock file so that two batches never share one): RLIMIT_NPROC then
 holds (it does not for root), and every process the submission started,
-even one that called setsid(), is found by its uid and killed.  The
-grader is a child subreaper, so orphans come back to it to be reaped (this
-machine's init does not reap them, and zombies count against RLIMIT_NPROC).
-Without root, one submission is graded at a time and its processes are
-found as the grader's descendants instead.
+even one that called setsid(), is found by its uid and killed.  Each
+submission's jail (jail.py) is a child subreaper, and so is the grader, for
+what outlives a jail: orphans come back to be reaped (this machine's init
+does not reap them, and zombies count against RLIMIT_NPROC).  Without
+root, one submission is graded at a time and its processes are found as
+the grader's descendants instead.
 """
 import ctypes
 import dataclasses
@@ -20,6 +21,8 @@ import subprocess
 import sys
 import threading
 import time
+
+from .procs import descendants, processes
 
 FIRST_UID = 61000
 SLOTS = 200
@@ -108,6 +111,17 @@ def acquire_slot():
     raise RuntimeError(f"all {SLOTS} grading uids are in use")
 
 
+def in_use(uid):
+    """Whether a live batch holds this grading uid."""
+    os.makedirs(LOCK_DIR, mode=0o700, exist_ok=True)
+    with open(os.path.join(LOCK_DIR, f"{uid}.lock"), "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+    return False
+
+
 def reap_stale():
     """Kills what killed batches left running under grading uids that no
     live batch holds."""
@@ -130,9 +144,18 @@ def release_slot(slot):
         slot.lock.close()
 
 
+def _nproc(slot, limits):
+    """RLIMIT_NPROC counts all the uid's threads: without a uid of its own,
+    the submission may have `limits.nproc` more than the grader's user."""
+    if slot.uid is not None:
+        return limits.nproc
+    uid = os.getuid()
+    return limits.nproc + sum(p.threads for p in processes() if p.uid == uid)
+
+
 def jail_command(slot, limits, network_prefix, grade_script, command, channel):
     jail = [sys.executable, "-I", "-B", grade_script, "_jail",
-            f"--nproc={limits.nproc}", f"--fsize={limits.fsize}",
+            f"--nproc={_nproc(slot, limits)}", f"--fsize={limits.fsize}",
             f"--pass-fd={channel}"]
     if slot.uid is not None:
         jail += [f"--uid={slot.uid}", f"--gid={slot.gid}"]
@@ -148,71 +171,13 @@ def clean_environment(scratch, kit_root):
             "THREADLINGS_REAL_CC": os.environ.get("CC", "gcc")}
 
 
-# --- finding processes -------------------------------------------------
-
-@dataclasses.dataclass
-class Process:
-    pid: int
-    ppid: int
-    uid: int
-    state: str
-    rss: int        # bytes: anonymous and shared-memory resident pages
-    name: str
-
-
-def _read_process(pid):
-    try:
-        with open(f"/proc/{pid}/status", encoding="utf-8", errors="replace") as handle:
-            fields = dict(line.split(":", 1) for line in handle if ":" in line)
-    except OSError:
-        return None
-    rss = sum(int(fields.get(k, "0 kB").split()[0]) for k in ("RssAnon", "RssShmem"))
-    return Process(pid, int(fields["PPid"]), int(fields["Uid"].split()[0]),
-                   fields["State"].split()[0], rss * 1024, fields["Name"].strip())
-
-
-def proportional_size(pid):
-    """Bytes of memory the process uses, pages shared with others (after a
-    fork) counted in proportion (Pss), or 0 if it is gone."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
-    return 0
-
-
-def processes():
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            process = _read_process(int(entry))
-            if process:
-                yield process
-
-
-def _descendants(root_pid, table):
-    children = {}
-    for process in table:
-        children.setdefault(process.ppid, []).append(process)
-    found, todo = [], [root_pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child.pid)
-    return found
-
-
 def slot_processes(slot):
-    """The live processes a slot's submission owns."""
+    """The processes a slot's submission owns (zombies too)."""
     table = list(processes())
     if slot.uid is None:
-        return _descendants(os.getpid(), table)
+        return descendants(os.getpid(), table)
     return [p for p in table if p.uid == slot.uid]
 
-
-# --- ending them -------------------------------------------------------
 
 _KNOWN_CHILDREN = set()       # the jails' pids: subprocess waits for those
 _KNOWN_LOCK = threading.Lock()
@@ -254,9 +219,10 @@ def kill_all(slot, timeout=30):
             except (ProcessLookupError, PermissionError):
                 pass
         reap_orphans()
-        if not alive and not [p for p in slot_processes(slot)
-                              if p.pid not in _KNOWN_CHILDREN]:
-            return True
+        me = os.getpid()
+        if not alive and not [p for p in slot_processes(slot) if p.ppid == me
+                              and p.pid not in _KNOWN_CHILDREN]:
+            return True     # (zombies of another parent are not ours to reap)
         time.sleep(0.05)
     return False
 

@@ -22,7 +22,7 @@ import zipfile
 
 from .. import manifest, table
 from ..manifest import ALL_CHECKS, KIT_ROOT
-from . import batch, gradescope, records, sandbox
+from . import batch, classroom, gradescope, procs, records, sandbox
 
 SELFTEST = KIT_ROOT / "tests" / "grading"
 
@@ -160,19 +160,23 @@ def _grade_group(key, names, cases, exercise, root, substitutions, jobs):
     return {name: (records.load(out_dir, name), isolated) for name in names}
 
 
+def _graded_uid(uid):
+    return sandbox.FIRST_UID <= uid < sandbox.FIRST_UID + sandbox.SLOTS and \
+        not sandbox.in_use(uid)
+
+
 def _leftovers():
     """Processes and files of grading uids that no batch holds."""
     sandbox.reap_orphans()
     found = [f"process {p.pid} ({p.name}) of uid {p.uid}"
-             for p in sandbox.processes() if p.state != "Z" and
-             sandbox.FIRST_UID <= p.uid < sandbox.FIRST_UID + sandbox.SLOTS]
+             for p in procs.processes() if p.state != "Z" and _graded_uid(p.uid)]
     for top in sandbox.CLEANED_DIRS:
         for name in os.listdir(top) if os.path.isdir(top) else []:
             try:
                 uid = os.lstat(os.path.join(top, name)).st_uid
             except OSError:
                 continue
-            if sandbox.FIRST_UID <= uid < sandbox.FIRST_UID + sandbox.SLOTS:
+            if _graded_uid(uid):
                 found.append(f"file {os.path.join(top, name)} of uid {uid}")
     return found
 
@@ -241,12 +245,13 @@ def _restart_row(cases, exercise, root, substitutions):
             "ok" if not differ and 0 < before < len(names) else "WRONG"]
 
 
-def run(jobs, only=None, keep=False):
+def run(jobs, only=None, keep=False, class_size=0):
     with open(SELFTEST / "expected.toml", "rb") as handle:
         expected = tomllib.load(handle)
     defaults, cases = expected["defaults"], expected["case"]
-    if only:
-        cases = {n: c for n, c in cases.items() if n in only}
+    all_cases = cases
+    if only or class_size:
+        cases = {n: c for n, c in cases.items() if n in (only or [])}
     (exercise,) = manifest.select(manifest.load(), [defaults["exercise"]])
     listener = Listener()
     substitutions = {"KIT_ROOT": KIT_ROOT, "PORT": listener.port}
@@ -254,19 +259,26 @@ def run(jobs, only=None, keep=False):
     for name in sorted(cases):
         groups.setdefault(_group_key(cases[name], defaults), []).append(name)
     root = tempfile.mkdtemp(prefix="threadlings-selftest-")
-    os.chmod(root, 0o755)
     got, extra_rows = {}, []
     try:
         with concurrent.futures.ThreadPoolExecutor(len(groups) + 2) as pool:
             futures = [pool.submit(_grade_group, key, names, cases, exercise,
                                    root, substitutions, jobs)
                        for key, names in sorted(groups.items())]
-            extras = [] if only else [
+            extras = [] if only or class_size else [
                 pool.submit(_gradescope_row, exercise, root),
                 pool.submit(_restart_row, cases, exercise, root, substitutions)]
+            if class_size:
+                extras.append(pool.submit(classroom.run, class_size, jobs, all_cases,
+                                          materialise, substitutions, root, defaults))
             for future in futures:
                 got.update(future.result())
-            extra_rows += [future.result() for future in extras]
+            for future in extras:
+                result = future.result()
+                if isinstance(result, tuple):       # the class: rows, wrong
+                    extra_rows += result[0]
+                else:
+                    extra_rows.append(result)
     finally:
         if keep:
             print(f"selftest: the classes and their grades are in {root}")

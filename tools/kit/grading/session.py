@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 
 from ..processes import FILE_SIZE_LIMIT as KIT_FILE_SIZE_LIMIT
@@ -46,7 +47,8 @@ def _prepare_scratch(settings, slot, submission, collected, submitted):
     owner = "self" if slot.uid is None else str(slot.uid)
     scratch = os.path.join(settings.work_dir, "slots", owner, submission.id)
     shutil.rmtree(scratch, ignore_errors=True)
-    os.makedirs(scratch)
+    os.makedirs(os.path.dirname(scratch), mode=0o711, exist_ok=True)
+    os.mkdir(scratch, 0o700)
     _write_sources(scratch, collected, submitted)
     if slot.uid is not None:
         for here, dirs, files in os.walk(scratch):
@@ -133,7 +135,13 @@ def _why_not_graded(settings, outcome, log_path):
                 f"({settings.limits.submission_seconds} s) ran out first")
     if outcome.stopped:
         return f"not graded: the submission was stopped: it {outcome.stopped}"
-    return f"not graded: the grader failed ({_log_tail(log_path)})"
+    return ("not graded: the grading of this submission ended before this "
+            "check (its processes were killed, by itself or the grader)")
+
+
+def _incomplete(results, submitted, checks):
+    return any(c not in results.get(e.name, {}).get("checks", {})
+               for e in submitted for c in e.checks if c in checks)
 
 
 def _submitted(settings, collected):
@@ -169,6 +177,10 @@ def grade(submission, settings, slot):
         notes += worker_notes
         for exercise in submitted:
             why_not[exercise.name] = _why_not_graded(settings, outcome, log_path)
+        if _incomplete(results, submitted, settings.checks) and not \
+                (outcome.timed_out or outcome.stopped):
+            print(f"grade: {submission.id}: the worker ended early; its log "
+                  f"ends: {_log_tail(log_path)}", file=sys.stderr)
         if outcome.timed_out:
             notes.append("grading was stopped at the submission's time limit "
                          f"({settings.limits.submission_seconds} s)")

@@ -198,7 +198,7 @@ def collect(submission, exercises):
     except Unreadable as error:
         collected.error = str(error)
         return collected
-    except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError) as error:
+    except Exception as error:      # encrypted, truncated, unsupported...
         collected.error = f"the submission cannot be read: {error}"
         return collected
     for (exercise, name), (order, data) in sorted(best.items()):

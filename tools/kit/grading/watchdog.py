@@ -14,7 +14,7 @@ import signal
 import subprocess
 import time
 
-from . import sandbox
+from . import procs, sandbox
 from .worker import LIMITS_LOG
 
 POLL_SECONDS = 0.25
@@ -64,10 +64,22 @@ def _over_the_limit(slot, limits):
     live = [p for p in sandbox.slot_processes(slot) if p.state != "Z"]
     if sum(p.rss for p in live) <= limits.memory:
         return []
-    sizes = [(sandbox.proportional_size(p.pid), p) for p in live]
+    sizes = [(procs.proportional_size(p.pid), p) for p in live]
     if sum(size for size, _ in sizes) <= limits.memory:
         return []
     return sorted(sizes, key=lambda pair: -pair[0])
+
+
+def _append(path, line):
+    """Appends to a file in the submission's scratch directory, as root: not
+    through a link the submission put there, nor into a FIFO."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW |
+                     os.O_NONBLOCK, 0o644)
+    except OSError:
+        return
+    with os.fdopen(fd, "a", encoding="utf-8") as log:
+        log.write(line + "\n")
 
 
 def _kill_biggest(slot, limits, scratch, outcome):
@@ -81,9 +93,7 @@ def _kill_biggest(slot, limits, scratch, outcome):
         return False
     why = (f"used more memory than the limit ({_mib(limits.memory)} MiB): "
            f"{biggest.name} was killed at {_mib(size)} MiB")
-    with open(os.path.join(scratch, LIMITS_LOG), "a", encoding="utf-8") as log:
-        log.write(why + "\n")
-    os.chmod(os.path.join(scratch, LIMITS_LOG), 0o644)
+    _append(os.path.join(scratch, LIMITS_LOG), why)
     outcome.kills.append((time.monotonic(), why))
     return True
 

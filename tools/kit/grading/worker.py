@@ -20,7 +20,7 @@ import time
 from .. import checks as kit_checks
 from .. import manifest, processes, runner
 from ..results import FAIL, SKIP
-from . import jail, sandbox
+from . import jail, procs
 
 PR_SET_DUMPABLE = 4
 
@@ -71,7 +71,7 @@ def _kill_strays(timeout=10):
     every process below the jail but this one.  True if there were any."""
     deadline, found = time.monotonic() + timeout, False
     while time.monotonic() < deadline:
-        strays = [p for p in sandbox._descendants(os.getppid(), list(sandbox.processes()))
+        strays = [p for p in procs.descendants(os.getppid(), list(procs.processes()))
                   if p.pid != os.getpid() and p.state != "Z"]
         if not strays:
             return found
@@ -116,6 +116,10 @@ def _run_check(exercise, check, scratch, fsize):
     if killed and result.status != SKIP:
         result.status = FAIL
         result.reason = killed[0]
+        for test in result.tests:       # it died of the kill: no crash
+            if test.status == FAIL and ("crash" in test.message or
+                                        "without a report" in test.message):
+                test.message = killed[0]
     _explain_floods(result)
     left_running = _kill_strays()
     result.report = ""          # the tools' full reports stay out of grades

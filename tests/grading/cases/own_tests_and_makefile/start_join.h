@@ -1,0 +1,2 @@
+/* Grader self-test: a header with another contract. */
+#define run_concurrently(count, task, argument) 0

@@ -1,0 +1,33 @@
+/* Grader self-test: leaves 20 daemons (setsid) behind when asked for no thread */
+#include "start_join.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int run_concurrently(size_t count, void *(*task)(void *), void *argument)
+{
+    for (int i = 0; count == 0 && i < 20; i++) {
+        if (fork() == 0) {
+            setsid();
+            for (;;)
+                pause();
+        }
+    }
+    pthread_t *threads = malloc((count ? count : 1) * sizeof *threads);
+    if (threads == NULL)
+        return ENOMEM;
+    size_t started = 0;
+    int error = 0;
+    while (started < count) {
+        error = pthread_create(&threads[started], NULL, task, argument);
+        if (error != 0)
+            break;
+        started++;
+    }
+    for (size_t i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    free(threads);
+    return error;
+}
