@@ -24,6 +24,12 @@ help:
 	@echo "                     and mutants fail"
 	@echo "  make clean         remove build/"
 	@echo
+	@echo "Instructors (README.md, \"Grading\"):"
+	@echo "  make grade SUBMISSIONS=class/ GRADES=grades/ [JOBS=n] [EX=NN]"
+	@echo "                     grade a folder of submissions"
+	@echo "  make gradescope    build/gradescope/autograder.zip"
+	@echo "  make grade-selftest  the grader's own test (bad submissions)"
+	@echo
 	@echo "Options: JOBS=n (parallel exercises), JUNIT=file.xml (also write"
 	@echo "JUnit XML).  Results: build/results.json"
 

@@ -3,7 +3,9 @@
  * over a mix of good, slow, missing, malformed and refused URLs, round
  * after round, from two threads at once.  The workers share the list of
  * URLs and the results array: taking an index or filling a slot without
- * the right synchronisation is a race the checkers report.
+ * the right synchronisation is a race the checkers report.  First, one
+ * call checks the limit on connections in flight, as the tests do: a
+ * fetch_all that ignores it has not done the exercise.
  */
 #include "fetch.h"
 #include "support_server.h"
@@ -66,10 +68,34 @@ static void *fetch_rounds(void *unused)
     return NULL;
 }
 
+/* The server holds its answers until more than `limit` connections are
+ * open at once: a fetch_all that keeps to the limit never gets there, and
+ * the server gives up waiting after a while (longer under valgrind, where
+ * a fetch_all that opens them all needs longer to do so). */
+static void check_in_flight_limit(void)
+{
+    enum { LIMIT = 4, HELD_URLS = 8 };
+    char urls[HELD_URLS][URL_MAX];
+    const char *pointers[HELD_URLS];
+    for (int i = 0; i < HELD_URLS; i++) {
+        server_url(server, "/hold/5", urls[i], URL_MAX);
+        pointers[i] = urls[i];
+    }
+    server_hold_until(server, LIMIT + 1, workload_under_valgrind() ? 4.0 : 1.0);
+    struct fetch_result results[HELD_URLS];
+    int error = fetch_all(pointers, HELD_URLS, LIMIT, 10000, results);
+    workload_check(error == 0, "fetch_all returned %d", error);
+    workload_check(server_peak(server) <= LIMIT,
+                   "the server saw %d connections open at once with "
+                   "max_in_flight %d: at most max_in_flight threads may "
+                   "fetch", server_peak(server), LIMIT);
+}
+
 int main(void)
 {
     server = server_start();
     workload_check(server != NULL, "the test server did not start");
+    check_in_flight_limit();
     refused_port = unused_port();
     workload_check(refused_port > 0, "no unused port found");
     pthread_t callers[CALLERS];

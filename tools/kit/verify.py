@@ -7,6 +7,7 @@ check its description names.  The tree must also agree with the manifest.
 import concurrent.futures
 import dataclasses
 import sys
+import time
 
 from . import lint, mutants, runner, table
 from .manifest import KIT_ROOT
@@ -100,16 +101,23 @@ def _units(exercises):
         yield lambda e=exercise, m=bad, o=out_root: _mutant_row(e, m, o, "bad-code")
 
 
+def _timed(unit):
+    start = time.monotonic()
+    row = unit()
+    return row, time.monotonic() - start
+
+
 def verify(exercises, jobs):
     units = list(_units(exercises))
     rows = [None] * len(units)
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-        futures = {pool.submit(unit): i for i, unit in enumerate(units)}
+        futures = {pool.submit(_timed, unit): i for i, unit in enumerate(units)}
         for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
-            row = future.result()
+            row, seconds = future.result()
             rows[futures[future]] = row
             print(f"[{done}/{len(units)}] {row.exercise} {row.variant}: "
-                  f"{'ok' if row.ok else 'WRONG'}", file=sys.stderr, flush=True)
+                  f"{'ok' if row.ok else 'WRONG'} ({seconds:.0f} s)",
+                  file=sys.stderr, flush=True)
     rows += [Row(where, "kit", "agrees with manifest", problem, False)
              for where, problem in lint.problems(exercises)]
     print(table.render(["exercise", "variant", "expected", "got", "ok"],
