@@ -43,17 +43,24 @@ def _solution_row(exercise, out_root):
 
 
 def _stub_row(exercise, out_root):
+    """A stub earns nothing: it compiles and fails every check (a check
+    that an untouched stub passes would give points for no work)."""
     results = runner.run_variant(exercise, exercise.exercise_dir,
                                  out_root / "stub", exercise.checks)
     bad = _failing(results)
     compiles = not any(_does_not_compile(r) for r in bad.values())
     failed = [c for c, r in bad.items() if r.status == FAIL]
+    passed = [c for c in exercise.checks if c not in failed]
     got = ("fails " + ", ".join(failed)) if failed else "passes every check"
+    if failed and passed:
+        got += "; " + ", ".join(f"{c} {table.SHOWN[results[c].status]}"
+                                for c in passed)
     if not compiles:
         got = "does not compile"
-    return Row(exercise.name, "stub", "compiles, fails a check", got,
-               bool(failed) and compiles,
-               [f"{c}: {r.reason}" for c, r in bad.items()])
+    return Row(exercise.name, "stub", "compiles, fails every check", got,
+               not passed and compiles,
+               [f"{c}: {r.reason}" for c, r in bad.items()] +
+               [f"{c}: the stub is not caught" for c in passed])
 
 
 def _mutant_row(exercise, mutant, out_root, kind="mutant"):

@@ -32,8 +32,9 @@ def _work_dir(out_dir):
     return os.path.join(WORK_ROOT, f"threadlings-grade-{digest}")
 
 
-def _lock(work_dir, out_dir):
-    handle = open(work_dir + ".lock", "w")
+def _lock(out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    handle = open(os.path.join(out_dir, ".lock"), "w")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -69,7 +70,7 @@ def _containment(limits, network_note, subreaper):
 def prepare(out_dir, wanted, checks, limits, keep_scratch=False):
     """Settings for a batch writing into out_dir (takes its lock)."""
     work_dir = _work_dir(out_dir)
-    lock = _lock(work_dir, out_dir)
+    lock = _lock(out_dir)
     subreaper = sandbox.become_subreaper()
     sandbox.reap_stale()
     shutil.rmtree(work_dir, ignore_errors=True)

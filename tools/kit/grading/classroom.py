@@ -4,8 +4,9 @@ tests/grading/ (each bad one: the solutions, with exercise 01 replaced by
 the bad case), in every form a class hands in (folder, whole repository,
 .zip, .tar.gz).  It is graded like any class, with all checks of every
 exercise the kit has files for, and each total must be what the mix
-predicts: a solution full marks, a stub what the stubs earn, a bad one
-full marks elsewhere and the case's own total for exercise 01."""
+predicts: a solution full marks, a stub nothing (every stub fails every
+check, the race checks included), a bad one full marks elsewhere and the
+case's own total for exercise 01."""
 import os
 import shutil
 import time
@@ -41,7 +42,7 @@ def _bad_cases(cases):
 
 def make(directory, size, cases, materialise, substitutions):
     """Writes `size` submissions into `directory`; returns
-    {student: (kind, expected total, or None for 'the stubs' total')}."""
+    {student: (kind, expected total)}."""
     exercises = _available()
     first = exercises[0]
     bad = _bad_cases(cases)
@@ -65,7 +66,7 @@ def make(directory, size, cases, materialise, substitutions):
             total = cases[case]["total"] if cases[case].get("ends_grading") else \
                 total - sum(first.weights.values()) + cases[case]["total"]
         elif kind == "stub":
-            total = None
+            total = 0
         for exercise in rest:
             source = exercise.solution_dir if kind != "stub" else exercise.exercise_dir
             _write(folder, exercise, source, form)
@@ -83,19 +84,15 @@ def run(size, jobs, cases, materialise, substitutions, root, defaults):
     os.makedirs(classroom)
     expected, exercises = make(classroom, size, cases, materialise, substitutions)
     limits = sandbox.Limits(memory=defaults["memory_mib"] * 2**20)
-    settings = batch.prepare(out, [e.name for e in exercises], None or
+    settings = batch.prepare(out, [e.name for e in exercises],
                              list(manifest.ALL_CHECKS), limits)
     started = time.monotonic()
     batch.run(classroom, out, settings, jobs)
     minutes = (time.monotonic() - started) / 60
-    stub_total = None
     rows, wrong = [], 0
     for student, (kind, total) in sorted(expected.items()):
         record = records.load(out, student)
         got = record["total"] if record else None
-        if kind == "stub":
-            stub_total = got if stub_total is None else stub_total
-            total = stub_total
         ok = got is not None and got == total
         wrong += not ok
         rows.append([f"class {student}", f"{kind} {total}", str(got), "ok" if ok else "WRONG"])

@@ -3,7 +3,7 @@
     tools/grade batch SUBMISSIONS OUT [-j N] [-e NN]... [--check C]...
     tools/grade gradescope-zip [--output build/gradescope/autograder.zip]
     tools/grade gradescope-run [--root /autograder]
-    tools/grade selftest [-j N]
+    tools/grade selftest [-j N] [--class 30]
     tools/grade table RESULTS.json [--markdown]
 """
 import argparse
@@ -27,7 +27,8 @@ def _limits_options(command):
                          help="seconds for one tsan or helgrind run (default: "
                          "the kit's own, in tools/kit/checks.py)")
     command.add_argument("--memory-mib", type=int,
-                         default=sandbox.Limits.memory // 2**20)
+                         default=sandbox.Limits.memory // 2**20,
+                         help="resident memory of one submission's processes")
     command.add_argument("--nproc", type=int, default=sandbox.Limits.nproc,
                          help="processes and threads one submission may have")
     command.add_argument("--keep-scratch", action="store_true",
@@ -42,7 +43,8 @@ def _parser():
     batch.add_argument("submissions", help="one folder, .zip or .tar.gz per student")
     batch.add_argument("out", help="where grades.csv, results.json and "
                        "feedback/ go")
-    batch.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1)
+    batch.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
+                       help="submissions graded at once (default: the cores)")
     _limits_options(batch)
     zip_command = commands.add_parser("gradescope-zip",
                                       help="build Gradescope's autograder.zip")
@@ -66,8 +68,6 @@ def _parser():
                                 "results.json (make test's or a batch's)")
     table.add_argument("results")
     table.add_argument("--markdown", action="store_true")
-    commands.add_parser("_jail", add_help=False)
-    commands.add_parser("_worker", add_help=False)
     return parser
 
 

@@ -78,12 +78,21 @@ def _files_under(path):
                 yield os.path.join(here, name)
 
 
+# The grader's modules that decide what a record holds (the others only
+# schedule the work or present records: changing them regrades nothing).
+RECORD_MAKERS = ("cc_guard.py", "jail.py", "procs.py", "sandbox.py", "scoring.py",
+                 "session.py", "submissions.py", "watchdog.py", "worker.py")
+
+
 def fingerprint(root, exercises, settings):
     """A digest of everything that decides a grade: the kit files that
     the graded exercises use, and the grading settings."""
     digest = hashlib.sha256(repr(sorted(settings.items())).encode())
-    parts = ["Makefile", os.path.join("tests", "harness"),
-             os.path.join("tools", "kit")]
+    kit_tools = os.path.join(root, "tools", "kit")
+    parts = ["Makefile", os.path.join("tests", "harness")]
+    parts += [os.path.join("tools", "kit", n) for n in sorted(os.listdir(kit_tools))
+              if n.endswith(".py")]
+    parts += [os.path.join("tools", "kit", "grading", n) for n in RECORD_MAKERS]
     for exercise in exercises:
         digest.update(repr((exercise.name, exercise.edit, exercise.checks,
                             sorted(exercise.weights.items()),

@@ -9,101 +9,13 @@ a grading uid is left behind, and that no submission reached the network.
 import concurrent.futures
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tarfile
 import tempfile
-import threading
-import time
 import tomllib
-import zipfile
 
 from .. import manifest, table
 from ..manifest import ALL_CHECKS, KIT_ROOT
-from . import batch, classroom, gradescope, procs, records, sandbox
-
-SELFTEST = KIT_ROOT / "tests" / "grading"
-
-
-class Listener:
-    """A TCP port on the grader's 127.0.0.1 that counts who got through."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                connection, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            connection.close()
-
-
-def _kit_file(exercise, which):
-    folder = exercise.solution_dir if which == "solution" else exercise.exercise_dir
-    return folder / exercise.edit[0]
-
-
-def _copy_case(source, target, substitutions):
-    for here, dirs, files in os.walk(source):
-        for name in files:
-            origin = os.path.join(here, name)
-            relative = os.path.relpath(origin, source)
-            if name.endswith(".in"):
-                text = open(origin, encoding="utf-8").read()
-                for key, value in substitutions.items():
-                    text = text.replace(f"@{key}@", str(value))
-                destination = os.path.join(target, relative[:-3])
-                os.makedirs(os.path.dirname(destination), exist_ok=True)
-                with open(destination, "w", encoding="utf-8") as handle:
-                    handle.write(text)
-            else:
-                destination = os.path.join(target, relative)
-                os.makedirs(os.path.dirname(destination), exist_ok=True)
-                shutil.copy(origin, destination)
-
-
-def _pack(folder, kind):
-    name = os.path.basename(folder)
-    archive = f"{folder}.{kind}"
-    if kind == "zip":
-        with zipfile.ZipFile(archive, "w") as out:
-            for here, dirs, files in os.walk(folder):
-                for file_name in files:
-                    path = os.path.join(here, file_name)
-                    out.write(path, os.path.join(name, os.path.relpath(path, folder)))
-    else:
-        with tarfile.open(archive, "w:gz") as out:
-            out.add(folder, arcname=name)
-    shutil.rmtree(folder)
-
-
-def materialise(name, case, exercise, directory, substitutions):
-    """Writes the case's submission into `directory`."""
-    if case.get("garbage"):
-        with open(os.path.join(directory, f"{name}.zip"), "wb") as handle:
-            handle.write(b"PK\x03\x04 this is not really a zip archive" * 10)
-        return
-    folder = os.path.join(directory, name)
-    os.makedirs(folder)
-    if (SELFTEST / "cases" / name).is_dir():
-        _copy_case(SELFTEST / "cases" / name, folder, substitutions)
-    for relative, which in case.get("files", {}).items():
-        os.makedirs(os.path.dirname(os.path.join(folder, relative)), exist_ok=True)
-        shutil.copy(_kit_file(exercise, which), os.path.join(folder, relative))
-    for relative, which in case.get("symlinks", {}).items():
-        os.symlink(_kit_file(exercise, which), os.path.join(folder, relative))
-    if case.get("archive"):
-        _pack(folder, case["archive"])
+from . import batch, classroom, procs, records, sandbox, selfchecks
+from .cases import SELFTEST, Listener, materialise
 
 
 def _problems(case, record, network_isolated):
@@ -181,70 +93,6 @@ def _leftovers():
     return found
 
 
-def _gradescope_row(exercise, root):
-    """Runs the autograder zip locally on the reference solution."""
-    try:
-        data = gradescope.local_run({exercise.edit[0]: _kit_file(exercise, "solution")},
-                                    [exercise.name], os.path.join(root, "gradescope"))
-    except (OSError, ValueError, subprocess.CalledProcessError) as error:
-        return ["(gradescope run_autograder)", "9, valid", str(error), "WRONG"]
-    wrong = gradescope.problems(data)
-    if data.get("score") != 9:
-        wrong.append(f"score {data.get('score')}")
-    return ["(gradescope run_autograder)", "9, valid",
-            f"{data.get('score')}, {len(data.get('tests', []))} tests",
-            "ok" if not wrong else "WRONG: " + "; ".join(wrong)]
-
-
-RESTART_CASES = ("solution", "crash", "not_compiling", "exit_from_thread",
-                 "empty", "solution_zip", "includes_solution", "symlinked_solution")
-
-
-def _outputs(out_dir):
-    """Every file a batch wrote, by its path, for comparison."""
-    found = {}
-    for here, dirs, files in os.walk(out_dir):
-        for name in files:
-            path = os.path.join(here, name)
-            with open(path, "rb") as handle:
-                found[os.path.relpath(path, out_dir)] = handle.read()
-    return found
-
-
-def _batch_command(submissions_dir, out_dir):
-    return [sys.executable, str(KIT_ROOT / "tools" / "grade"), "batch",
-            submissions_dir, out_dir, "-j", "2", "-e", "01", "--check", "functional"]
-
-
-def _restart_row(cases, exercise, root, substitutions):
-    """A batch killed with SIGKILL half-way, then run again, must write
-    what an uninterrupted batch writes (functional only, to be quick)."""
-    folder = os.path.join(root, "restart")
-    classroom = os.path.join(folder, "in")
-    os.makedirs(classroom)
-    names = [n for n in RESTART_CASES if n in cases]
-    for name in names:
-        materialise(name, cases[name], exercise, classroom, substitutions)
-    whole, broken = os.path.join(folder, "whole"), os.path.join(folder, "broken")
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    subprocess.run(_batch_command(classroom, whole), **quiet)
-    killed = subprocess.Popen(_batch_command(classroom, broken), **quiet)
-    records_dir = os.path.join(broken, records.FOLDER)
-    while killed.poll() is None and len(os.listdir(records_dir) if
-                                        os.path.isdir(records_dir) else []) < len(names) // 2:
-        time.sleep(0.1)
-    killed.send_signal(signal.SIGKILL)
-    killed.wait()
-    before = len(os.listdir(records_dir))
-    subprocess.run(_batch_command(classroom, broken), **quiet)
-    differ = sorted(k for k, v in _outputs(whole).items() if _outputs(broken).get(k) != v)
-    differ += sorted(set(_outputs(broken)) - set(_outputs(whole)))
-    return ["(kill -9 half-way, run again)", "same output",
-            f"{before} of {len(names)} graded before the kill; " +
-            ("same output" if not differ else f"differs: {', '.join(differ[:4])}"),
-            "ok" if not differ and 0 < before < len(names) else "WRONG"]
-
-
 def run(jobs, only=None, keep=False, class_size=0):
     with open(SELFTEST / "expected.toml", "rb") as handle:
         expected = tomllib.load(handle)
@@ -266,8 +114,8 @@ def run(jobs, only=None, keep=False, class_size=0):
                                    root, substitutions, jobs)
                        for key, names in sorted(groups.items())]
             extras = [] if only or class_size else [
-                pool.submit(_gradescope_row, exercise, root),
-                pool.submit(_restart_row, cases, exercise, root, substitutions)]
+                pool.submit(selfchecks.gradescope_row, exercise, root),
+                pool.submit(selfchecks.restart_row, cases, exercise, root, substitutions)]
             if class_size:
                 extras.append(pool.submit(classroom.run, class_size, jobs, all_cases,
                                           materialise, substitutions, root, defaults))
