@@ -103,7 +103,7 @@ def run(jobs, only=None, keep=False, class_size=0):
     all_cases = cases
     if not sandbox.is_root():     # graded as our own uid, it would kill us
         all_cases = {n: c for n, c in cases.items() if not c.get("needs_root")}
-    unsafe = sorted(set(cases) - set(all_cases))
+    unsafe = sorted(n for n in set(cases) - set(all_cases) if not only or n in only)
     cases = all_cases
     if only or class_size:
         cases = {n: c for n, c in cases.items() if n in (only or [])}
