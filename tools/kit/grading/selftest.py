@@ -18,7 +18,7 @@ from . import batch, classroom, procs, records, sandbox, selfchecks
 from .cases import SELFTEST, Listener, materialise
 
 
-def _problems(case, record, network_isolated):
+def _problems(case, record):
     """What differs from the expectation (an empty list if nothing)."""
     if record is None:
         return ["no record was written"]
@@ -40,8 +40,6 @@ def _problems(case, record, network_isolated):
     for text in case.get("notes", []):
         if not any(text in note for note in record["notes"]):
             problems.append(f"no note says '{text}' (notes: {record['notes']})")
-    if case.get("requires") == "network isolation" and not network_isolated:
-        return []
     return problems
 
 
@@ -116,7 +114,11 @@ def run(jobs, only=None, keep=False, class_size=0):
     root = tempfile.mkdtemp(prefix="threadlings-selftest-")
     got, extra_rows = {}, []
     try:
-        with concurrent.futures.ThreadPoolExecutor(len(groups) + 2) as pool:
+        # Without root, a batch finds what a submission left running among
+        # this process's descendants: batches running side by side would
+        # kill each other's processes, so they take turns.
+        workers = len(groups) + 2 if sandbox.is_root() else 1
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
             futures = [pool.submit(_grade_group, key, names, cases, exercise,
                                    root, substitutions, jobs)
                        for key, names in sorted(groups.items())]
@@ -140,9 +142,14 @@ def run(jobs, only=None, keep=False, class_size=0):
         else:
             shutil.rmtree(root, ignore_errors=True)
     rows, failed = [], 0
+    isolated_here = any(isolated for _, isolated in got.values())
     for name in sorted(cases):
         record, isolated = got[name]
-        problems = _problems(cases[name], record, isolated)
+        if cases[name].get("requires") == "network isolation" and not isolated:
+            rows.append([name, cases[name].get("total", "?"), _got(record),
+                         "skip: no network isolation here"])
+            continue
+        problems = _problems(cases[name], record)
         failed += bool(problems)
         rows.append([name, cases[name].get("total", "?"), _got(record),
                      "ok" if not problems else "WRONG: " + "; ".join(problems)])
@@ -154,10 +161,14 @@ def run(jobs, only=None, keep=False, class_size=0):
         failed += 1
         rows.append(["(nothing left behind)", "", "; ".join(left[:5]), "WRONG"])
     if listener.connections:
-        failed += 1
+        # Where `unshare --net` does not work, the grader says so in every
+        # record, and a submission can reach the network: not proven here.
+        failed += isolated_here
         rows.append(["(no network)", "0 connections",
-                     f"{listener.connections} connections", "WRONG"])
+                     f"{listener.connections} connections",
+                     "WRONG" if isolated_here else "skip: no network isolation here"])
     print(table.render(["case", "expected", "got", "ok"], rows))
-    skipped = f", {len(unsafe)} skipped" if unsafe else ""
-    print(f"\n{len(rows) - failed - len(unsafe)} passed, {failed} failed{skipped}")
-    return 1 if failed else 2 if unsafe else 0
+    skipped = sum(1 for row in rows if row[-1].startswith("skip"))
+    note = f", {skipped} skipped" if skipped else ""
+    print(f"\n{len(rows) - failed - skipped} passed, {failed} failed{note}")
+    return 1 if failed else 2 if skipped else 0
