@@ -1,13 +1,15 @@
 # threadlings: every command a student, an instructor or CI needs.
-# The course itself is exercises/manifest.toml; tools/threadlings reads it
-# and calls the generic build rules at the bottom of this file, once per
-# exercise and variant.  Adding an exercise never touches this file.
+# The course is exercises/manifest.toml, the checks (with their compiler
+# flags and tools) are tools/kit/registry.py; tools/threadlings reads both,
+# builds and runs.  Adding an exercise or a check never touches this file.
 
 PYTHON ?= python3
 KIT     = $(PYTHON) tools/threadlings
 KIT_OPTIONS = $(if $(EX),--exercise $(EX)) $(if $(JOBS),--jobs $(JOBS)) \
               $(if $(JUNIT),--junit $(JUNIT))
-CHECKS  = functional tsan helgrind asan
+VERIFY_OPTIONS = $(if $(REPEAT),--repeat $(REPEAT))
+# One target per check of the registry: `make tsan EX=03`.
+CHECKS := $(shell $(KIT) checks)
 
 .PHONY: help deps test verify $(CHECKS) hint list clean
 
@@ -18,10 +20,12 @@ help:
 	@echo "  make list          the exercises, in course order"
 	@echo "  make test          run every check of every exercise"
 	@echo "  make test EX=03    one exercise (its number or its name)"
-	@echo "  make functional | tsan | helgrind | asan [EX=03]   one checker"
+	@echo "  make CHECK [EX=03] one check; the checks:"
+	@$(KIT) checks --describe | sed 's/^/                       /'
 	@echo "  make hint EX=03    the next hint for an exercise"
 	@echo "  make verify        the kit's own test: solutions pass, stubs"
-	@echo "                     and mutants fail"
+	@echo "                     and mutants fail (REPEAT=n: each mutant's"
+	@echo "                     check n times, all must catch it)"
 	@echo "  make clean         remove build/"
 	@echo
 	@echo "Instructors (README.md, \"Grading\"):"
@@ -43,7 +47,7 @@ $(CHECKS):
 	@$(KIT) test --check $@ $(KIT_OPTIONS)
 
 verify:
-	@$(KIT) verify $(KIT_OPTIONS)
+	@$(KIT) verify $(KIT_OPTIONS) $(VERIFY_OPTIONS)
 
 hint:
 	@$(KIT) hint $(EX)
@@ -55,70 +59,10 @@ clean:
 	rm -rf build
 
 # ---------------------------------------------------------------------------
-# Generic build rules for one variant of one exercise.  The runner sets
-#   EX    the exercise directory name (e.g. 01_start_join)
-#   SRC   where the student's files of this variant are
-#   EDIT  those files' names (from the manifest)
-#   OUT   where the binaries go
-#   LIBS  extra libraries the exercise links with (from the manifest)
-# Headers, tests and flags always come from the kit itself.
-
-ifdef OUT
-CC       ?= gcc
-STRICT    = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic \
-            -Werror -pthread
-INCLUDES  = -I exercises/$(EX) -I tests/harness
-CRITERION = $(shell pkg-config --cflags --libs criterion 2>/dev/null || echo -lcriterion)
-
-# The code under test may not end the test early, and its condition waits
-# get injected spurious wake-ups (tests/harness/*.c say why).
-WRAPPED   = exit _exit _Exit quick_exit pthread_exit pthread_create \
-            pthread_cond_wait pthread_cond_timedwait
-WRAP      = $(foreach f,$(WRAPPED),-Wl,--wrap=$(f))
-
-# -O0: an optimiser can hoist an unlocked counter++ out of its loop and
-# hide the race from the functional tests.
-FUNCTIONAL_FLAGS = -O0 -g
-ASAN_FLAGS       = -O0 -g -fsanitize=address,undefined \
-                   -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-TSAN_FLAGS       = -O1 -g -fsanitize=thread
-HELGRIND_FLAGS   = -O0 -g
-
-STUDENT_SOURCES  = $(addprefix $(SRC)/,$(EDIT))
-HEADERS          = $(wildcard exercises/$(EX)/*.h tests/harness/*.h \
-                              tests/$(EX)/*.h)
-# tests/NN/support_*.c: test helpers that tests and workload share.
-SUPPORT_SOURCES  = $(wildcard tests/$(EX)/support_*.c)
-TEST_SOURCES     = $(wildcard tests/$(EX)/test_*.c) $(SUPPORT_SOURCES) \
-                   $(filter-out tests/harness/workload.c,$(wildcard tests/harness/*.c))
-WORKLOAD_SOURCES = tests/$(EX)/workload.c $(SUPPORT_SOURCES) \
-                   tests/harness/workload.c tests/harness/clock.c
-
-$(OUT):
-	@mkdir -p $@
-
-$(OUT)/functional: $(STUDENT_SOURCES) $(TEST_SOURCES) $(HEADERS) | $(OUT)
-	$(CC) $(STRICT) $(FUNCTIONAL_FLAGS) $(INCLUDES) -o $@ \
-	    $(STUDENT_SOURCES) $(TEST_SOURCES) $(WRAP) $(CRITERION) $(LIBS)
-
-$(OUT)/asan: $(STUDENT_SOURCES) $(TEST_SOURCES) $(HEADERS) | $(OUT)
-	$(CC) $(STRICT) $(ASAN_FLAGS) $(INCLUDES) -o $@ \
-	    $(STUDENT_SOURCES) $(TEST_SOURCES) $(WRAP) $(CRITERION) $(LIBS)
-
-$(OUT)/tsan: $(STUDENT_SOURCES) $(WORKLOAD_SOURCES) $(HEADERS) | $(OUT)
-	$(CC) $(STRICT) $(TSAN_FLAGS) $(INCLUDES) -o $@ \
-	    $(STUDENT_SOURCES) $(WORKLOAD_SOURCES) $(LIBS)
-
-$(OUT)/helgrind: $(STUDENT_SOURCES) $(WORKLOAD_SOURCES) $(HEADERS) | $(OUT)
-	$(CC) $(STRICT) $(HELGRIND_FLAGS) $(INCLUDES) -o $@ \
-	    $(STUDENT_SOURCES) $(WORKLOAD_SOURCES) $(LIBS)
-endif
-
-# ---------------------------------------------------------------------------
 # Grading a class (tools/grade; README.md, "Grading").
 #   make grade SUBMISSIONS=class/ GRADES=grades/ [JOBS=n] [EX=NN]
 #   make gradescope       build/gradescope/autograder.zip
-#   make grade-selftest   the grader's own test (tests/grading/)
+#   make grade-selftest   the grader's own test (tests/selftest/grading/)
 .PHONY: grade gradescope grade-selftest
 
 grade:

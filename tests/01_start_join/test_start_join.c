@@ -97,14 +97,6 @@ static void *call_run_concurrently(void *raw)
     return NULL;
 }
 
-static bool wait_until_entered(struct peak_probe *probe, int wanted)
-{
-    double give_up = now_seconds() + 10.0;
-    while (probe_entered(probe) < wanted && now_seconds() < give_up)
-        sleep_seconds(0.002);
-    return probe_entered(probe) >= wanted;
-}
-
 EXERCISE_TEST(start_join, returns_only_after_every_task_finished, 20,
               "run_concurrently never returned after its tasks finished")
 {
@@ -114,7 +106,7 @@ EXERCISE_TEST(start_join, returns_only_after_every_task_finished, 20,
     call = (struct call){4, wait_for_release, -1};
     static struct async_call async;
     async_start(&async, call_run_concurrently, &call);
-    cr_assert(wait_until_entered(&started, 4),
+    cr_assert(probe_wait_for_entered(&started, 4, 10.0),
               "only %d of 4 tasks started", probe_entered(&started));
     bool returned_early = async_wait(&async, 1.0);
     gate_open(&release);
@@ -149,7 +141,7 @@ static void check_waits_for_created_thread(int which, const char *name)
     call = (struct call){5, hold_one_thread, -1};
     static struct async_call async;
     async_start(&async, call_run_concurrently, &call);
-    cr_assert(wait_until_entered(&finished, 4), "the tasks did not run");
+    cr_assert(probe_wait_for_entered(&finished, 4, 10.0), "the tasks did not run");
     bool returned_early = async_wait(&async, 1.0);
     gate_open(&release);
     cr_assert_not(returned_early, "run_concurrently returned while the %s "
@@ -183,7 +175,7 @@ EXERCISE_TEST(start_join, failed_start_is_reported_after_joining_the_others, 20,
     call = (struct call){6, wait_for_release, -1};
     static struct async_call async;
     async_start(&async, call_run_concurrently, &call);
-    cr_assert(wait_until_entered(&started, 3), "the first 3 tasks did not start");
+    cr_assert(probe_wait_for_entered(&started, 3, 10.0), "the first 3 tasks did not start");
     bool returned_early = async_wait(&async, 1.0);
     gate_open(&release);
     cr_assert_not(returned_early, "after pthread_create failed, "

@@ -174,10 +174,7 @@ static void start_gated_call(struct call *call, size_t count,
 
 static bool wait_until_started(int wanted)
 {
-    double give_up = now_seconds() + 2.0;
-    while (probe_entered(&started) < wanted && now_seconds() < give_up)
-        sleep_seconds(0.002);
-    return probe_entered(&started) >= wanted;
+    return probe_wait_for_entered(&started, wanted, 2.0);
 }
 
 EXERCISE_TEST(io_bound, returns_only_after_every_task_finished, 20,

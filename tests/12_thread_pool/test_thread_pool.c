@@ -107,15 +107,6 @@ static void *wait_for_the_others(void *argument)
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static bool wait_until_entered(struct peak_probe *probe, int wanted,
-                               double seconds)
-{
-    double give_up = now_seconds() + seconds;
-    while (probe_entered(probe) < wanted && now_seconds() < give_up)
-        sleep_seconds(0.002);
-    return probe_entered(probe) >= wanted;
-}
-
 /* Not needed by a right pool: lets every worker reach its wait, so that
  * each task needs a wake-up and a lost one fails every run. */
 static void let_workers_go_idle(void) { sleep_seconds(0.2); }
@@ -355,7 +346,7 @@ EXERCISE_TEST(thread_pool, future_result_waits_for_the_task, 30,
     probe_init(&started);
     struct thread_pool *pool = create_pool(1);
     struct future *future = submit_promptly(pool, wait_for_release, 42);
-    cr_assert(wait_until_entered(&started, 1, PROMPTLY),
+    cr_assert(probe_wait_for_entered(&started, 1, PROMPTLY),
               "the task never started: is a worker woken when a task is "
               "submitted?");
     struct pool_call *call = start_future_result(future);
@@ -395,7 +386,7 @@ EXERCISE_TEST(thread_pool, future_free_waits_for_the_task, 30,
     probe_init(&started);
     struct thread_pool *pool = create_pool(1);
     struct future *future = submit_promptly(pool, wait_for_release, 5);
-    cr_assert(wait_until_entered(&started, 1, PROMPTLY),
+    cr_assert(probe_wait_for_entered(&started, 1, PROMPTLY),
               "the task never started: is a worker woken when a task is "
               "submitted?");
     struct pool_call *call = new_call();
@@ -422,7 +413,7 @@ static void *square_plus_one(void *argument)
     intptr_t n = as_number(argument);
     bool on_calling_thread = runs_on_calling_thread_now();
     if (n == 0 && !on_calling_thread)
-        wait_until_entered(&finished, MAPPED - 1, 3.0);
+        probe_wait_for_entered(&finished, MAPPED - 1, 3.0);
     count_run();
     probe_enter(&finished);
     return as_pointer(n * n + 1);
@@ -523,7 +514,7 @@ EXERCISE_TEST(thread_pool, shutdown_runs_every_queued_task, 30,
     struct future *held[2], *queued[6];
     for (int i = 0; i < 2; i++)
         held[i] = submit_promptly(pool, wait_for_release, 100 + i);
-    cr_assert(wait_until_entered(&started, 2, PROMPTLY),
+    cr_assert(probe_wait_for_entered(&started, 2, PROMPTLY),
               "only %d of 2 tasks started on 2 workers",
               probe_entered(&started));
     for (int i = 0; i < 6; i++)
@@ -586,7 +577,7 @@ EXERCISE_TEST(thread_pool, shutdown_with_cancel_settles_queued_futures, 30,
     probe_init(&started);
     struct thread_pool *pool = create_pool(1);
     struct future *held = submit_promptly(pool, wait_for_release, 7);
-    cr_assert(wait_until_entered(&started, 1, PROMPTLY),
+    cr_assert(probe_wait_for_entered(&started, 1, PROMPTLY),
               "the first task never started");
     struct future *queued[3];
     for (int i = 0; i < 3; i++)

@@ -42,7 +42,7 @@ static void refuse_early_exit(const char *how, int status)
         __real__exit(status);  /* not ours to judge: see the comment above */
     if (pthread_equal(pthread_self(), test_thread))
         cr_assert_fail("the code called %s(%d): %s", how, status, why);
-    harness_note("a thread called %s(%d) before the test finished: %s", how,
+    harness_note("early-exit: a thread called %s(%d) before the test finished: %s", how,
                  status, why);
     __real__exit(EARLY_EXIT_STATUS);
 }
@@ -76,7 +76,7 @@ static void exit_before_test_finished(void)
 {
     if (!in_test_process())
         return;
-    harness_note("the program exited before the test finished (exit called "
+    harness_note("early-exit: the program exited before the test finished (exit called "
                  "from inside a library?)");
     __real__exit(EARLY_EXIT_STATUS);
 }

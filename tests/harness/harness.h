@@ -34,7 +34,8 @@ void harness_end_test(void);
          .fini = harness_end_test, .timeout = (seconds))
 
 /* A note for the student, shown beside a failure (saved outside Criterion,
- * so that it survives a crash or an exit from another thread). */
+ * so that it survives a crash or an exit from another thread).  A note that
+ * starts with "if-it-hangs: " or "early-exit: " is read as that kind. */
 void harness_note(const char *format, ...)
     __attribute__((format(printf, 1, 2)));
 
@@ -54,8 +55,7 @@ int harness_creation_number(void);
  * run: each thread reads i only after the loop has moved on. */
 void harness_hold_new_threads(int created, double seconds);
 
-/* Injected spurious wake-ups (on by default): how many were injected. */
-long harness_spurious_wakeups(void);
+/* Injected spurious wake-ups are on by default. */
 void harness_set_spurious_wakeups(bool enabled);
 
 /* A gate that threads wait at until the test opens it. */
@@ -89,6 +89,10 @@ void probe_init(struct peak_probe *probe);
 void probe_enter(struct peak_probe *probe);
 bool probe_enter_and_wait_for(struct peak_probe *probe, int wanted,
                               double seconds);
+/* Waits (at most `seconds`) until `wanted` threads in all have entered,
+ * without entering itself; true if they did. */
+bool probe_wait_for_entered(struct peak_probe *probe, int wanted,
+                            double seconds);
 void probe_leave(struct peak_probe *probe);
 int probe_peak(struct peak_probe *probe);
 int probe_entered(struct peak_probe *probe);

@@ -120,6 +120,20 @@ bool probe_enter_and_wait_for(struct peak_probe *probe, int wanted,
     return reached;
 }
 
+bool probe_wait_for_entered(struct peak_probe *probe, int wanted,
+                            double seconds)
+{
+    struct timespec deadline = deadline_after(seconds);
+    pthread_mutex_lock(&probe->mutex);
+    while (probe->entered < wanted)
+        if (pthread_cond_timedwait(&probe->changed_cond, &probe->mutex,
+                                   &deadline) != 0 && probe->entered < wanted)
+            break;
+    bool reached = probe->entered >= wanted;
+    pthread_mutex_unlock(&probe->mutex);
+    return reached;
+}
+
 void probe_leave(struct peak_probe *probe)
 {
     pthread_mutex_lock(&probe->mutex);

@@ -1,4 +1,4 @@
-/* See support_sleepers.h.  Linux only (reads /proc). */
+/* See sleepers.h.  Linux only (reads /proc). */
 #define _GNU_SOURCE
 #include "sleepers.h"
 

@@ -18,14 +18,12 @@ int __real_pthread_cond_timedwait(pthread_cond_t *cond, pthread_mutex_t *mutex,
                                   const struct timespec *deadline);
 
 static atomic_bool injecting = true;
-static atomic_long injected;
 static _Thread_local unsigned long waits_by_this_thread;
 
 static bool wake_spuriously(pthread_mutex_t *mutex)
 {
     if (!atomic_load(&injecting) || waits_by_this_thread++ % 2 != 0)
         return false;
-    atomic_fetch_add(&injected, 1);
     pthread_mutex_unlock(mutex);
     sched_yield();
     pthread_mutex_lock(mutex);
@@ -46,8 +44,6 @@ int __wrap_pthread_cond_timedwait(pthread_cond_t *cond, pthread_mutex_t *mutex,
         return 0;
     return __real_pthread_cond_timedwait(cond, mutex, deadline);
 }
-
-long harness_spurious_wakeups(void) { return atomic_load(&injected); }
 
 void harness_set_spurious_wakeups(bool enabled)
 {

@@ -4,11 +4,12 @@ import concurrent.futures
 import os
 import sys
 
-from . import hints, manifest, mutants, output, runner, table, verify
-from .manifest import ALL_CHECKS, KIT_ROOT
+from . import hints, manifest, mutants, output, registry, runner, table, verify
+from .paths import BUILD_ROOT, KIT_ROOT
 from .results import FAIL, PASS, SKIP
 
-RESULTS_JSON = KIT_ROOT / "build" / "results.json"
+ALL_CHECKS = registry.NAMES
+RESULTS_JSON = BUILD_ROOT / "results.json"
 
 
 def _parser():
@@ -29,12 +30,18 @@ def _parser():
             command.add_argument("--junit")
             command.add_argument("--source-root", default=str(KIT_ROOT / "exercises"),
                                  help="where the students' exercise folders are")
-            command.add_argument("--build-root", default=str(KIT_ROOT / "build" / "work"))
+            command.add_argument("--build-root", default=str(BUILD_ROOT / "work"))
         else:
             command.add_argument("--junit", help=argparse.SUPPRESS)
+            command.add_argument("--repeat", type=int, default=1,
+                                 help="run each mutant's check this many "
+                                 "times; every run must catch it")
     hint = commands.add_parser("hint")
     hint.add_argument("exercise", nargs="?")
     commands.add_parser("list")
+    checks = commands.add_parser("checks", help="the checks' names (the "
+                                 "registry's), one a line")
+    checks.add_argument("--describe", action="store_true")
     mutant = commands.add_parser(
         "mutant", help="write solutions/NN/mutants/NAME.patch from an "
         "edited copy of the solution file")
@@ -55,9 +62,8 @@ def _explain_failures(exercises, results, detailed):
                 continue
             lines.append(f"  {exercise.name} {check}: {result.reason}")
             if detailed:
-                failed = [t for t in result.tests if t.status == FAIL]
-                lines += [f"      {t.name.split('/')[-1]}: {t.message}"
-                          for t in failed[1:]]
+                lines += [f"      {t.short_name}: {t.message}"
+                          for t in result.failed_tests()[1:]]
     return lines
 
 
@@ -113,7 +119,7 @@ def main(argv):
             return test(args)
         if args.command == "verify":
             exercises = manifest.select(manifest.load(), args.exercise)
-            return verify.verify(exercises, args.jobs)
+            return verify.verify(exercises, args.jobs, max(1, args.repeat))
         if args.command == "hint":
             if not args.exercise:
                 print("Which exercise? For example: make hint EX=01")
@@ -125,6 +131,11 @@ def main(argv):
             (exercise,) = manifest.select(manifest.load(), [args.exercise])
             print(mutants.write(exercise, args.name, args.check, args.mistake,
                                 args.edited_copy, args.reason))
+            return 0
+        if args.command == "checks":
+            for check in registry.CHECKS:
+                print(f"{check.name:11} {check.summary}" if args.describe
+                      else check.name)
             return 0
         for exercise in manifest.load():
             print(f"{exercise.name:28} {exercise.topic}")

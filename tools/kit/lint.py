@@ -1,8 +1,9 @@
 """Does the tree agree with the manifest?  Each problem is one line."""
 import re
 
-from . import mutants
-from .manifest import KIT_ROOT, load
+from . import mutants, registry
+from .manifest import load
+from .paths import KIT_ROOT
 
 
 def _exercise_problems(exercise):
@@ -10,7 +11,7 @@ def _exercise_problems(exercise):
     need = [exercise.exercise_dir / "README.md", exercise.tests_dir]
     need += [exercise.exercise_dir / f for f in exercise.edit]
     need += [exercise.solution_dir / f for f in exercise.edit]
-    if {"tsan", "helgrind"} & set(exercise.checks):
+    if any(not registry.get(c).runs_tests for c in exercise.checks):
         need.append(exercise.tests_dir / "workload.c")
     problems += [f"missing {p.relative_to(KIT_ROOT)}" for p in need if not p.exists()]
     if not list(exercise.exercise_dir.glob("*.h")):
@@ -41,7 +42,7 @@ def problems(exercises):
     for exercise in exercises:
         found += [(exercise.name, p) for p in _exercise_problems(exercise)]
     # Every exercise of the manifest is known, not only the selected ones.
-    known = {e.name for e in load()} | {"harness", "grading"}
+    known = {e.name for e in load()} | {"harness", "selftest"}
     for top in ("exercises", "solutions", "tests"):
         for directory in sorted((KIT_ROOT / top).iterdir()):
             if directory.is_dir() and directory.name not in known:

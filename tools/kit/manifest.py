@@ -3,12 +3,13 @@
 Everything else (the runner, verify, grading) reads it through this module.
 """
 import dataclasses
-import pathlib
 import tomllib
 
-KIT_ROOT = pathlib.Path(__file__).resolve().parents[2]
+from . import registry
+from .paths import KIT_ROOT
+
 MANIFEST_PATH = KIT_ROOT / "exercises" / "manifest.toml"
-ALL_CHECKS = ("functional", "tsan", "helgrind", "asan")
+ALL_CHECKS = registry.NAMES
 
 
 class ManifestError(Exception):
@@ -22,7 +23,7 @@ class Exercise:
     edit: tuple          # the files a student edits
     checks: tuple        # which of ALL_CHECKS apply
     hints: tuple         # mildest first
-    weights: dict        # check -> points when graded
+    weights: dict        # check -> points when graded (registry's by default)
     libs: tuple          # extra link flags, e.g. ("-lm",)
 
     @property
@@ -53,12 +54,13 @@ def _exercise(entry, default_weights):
     unknown = set(checks) - set(ALL_CHECKS)
     if unknown:
         raise ManifestError(f"{entry['name']}: unknown checks {sorted(unknown)}")
-    weights = dict(default_weights)
+    weights = {c.name: c.weight for c in registry.CHECKS}
+    weights.update(default_weights)
     weights.update(entry.get("weights", {}))
     return Exercise(
         name=entry["name"], topic=entry["topic"], edit=tuple(entry["edit"]),
         checks=checks, hints=tuple(entry["hints"]),
-        weights={c: weights.get(c, 1) for c in checks},
+        weights={c: weights[c] for c in checks},
         libs=tuple(entry.get("libs", ())))
 
 

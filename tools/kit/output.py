@@ -1,9 +1,9 @@
 """Machine-readable results: JSON for grading and CI, JUnit XML for CI."""
 import datetime
 import json
-import os
 import xml.etree.ElementTree as ET
 
+from .files import write_atomically
 from .results import FAIL, SKIP
 
 
@@ -17,7 +17,7 @@ def write_json(path, exercises, results):
                         for check, result in results[e.name].items()}}
             for e in exercises],
     }
-    _atomic_write(path, json.dumps(data, indent=2) + "\n")
+    write_atomically(path, json.dumps(data, indent=2) + "\n")
 
 
 def write_junit(path, exercises, results):
@@ -28,24 +28,17 @@ def write_junit(path, exercises, results):
                                   name=f"{exercise.name}.{check}")
             tests = result.tests or [None]
             for test in tests:
+                entry = test or result
                 name = test.name if test else check
-                status = test.status if test else result.status
                 message = (test.message if test else result.reason) or ""
                 case = ET.SubElement(suite, "testcase", name=name,
                                      classname=f"{exercise.name}.{check}")
-                if status == FAIL:
-                    ET.SubElement(case, "failure", message=message).text = message
-                elif status == SKIP:
+                if entry.status == FAIL:
+                    ET.SubElement(case, "failure", message=message,
+                                  type=entry.cause).text = message
+                elif entry.status == SKIP:
                     ET.SubElement(case, "skipped", message=message)
             suite.set("tests", str(len(tests)))
             suite.set("failures", str(sum(1 for c in suite if c.find("failure") is not None)))
             suite.set("skipped", str(sum(1 for c in suite if c.find("skipped") is not None)))
-    _atomic_write(path, ET.tostring(suites, encoding="unicode") + "\n")
-
-
-def _atomic_write(path, text):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    temporary = f"{path}.tmp{os.getpid()}"
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(temporary, path)
+    write_atomically(path, ET.tostring(suites, encoding="unicode") + "\n")

@@ -11,8 +11,9 @@ import subprocess
 import tempfile
 import time
 
+from .paths import FILE_SIZE_LIMIT
+
 OUTPUT_KEPT = 64 * 1024          # bytes of stdout/stderr kept for reports
-FILE_SIZE_LIMIT = 64 * 1024 * 1024
 
 
 @dataclasses.dataclass
@@ -21,6 +22,7 @@ class Completed:
     stdout: str
     stderr: str
     seconds: float
+    output_cut: bool = False     # it printed more than OUTPUT_KEPT
 
     @property
     def timed_out(self):
@@ -28,12 +30,13 @@ class Completed:
 
 
 def _read_capped(handle):
+    """(text, whether it was cut)."""
     handle.seek(0)
     data = handle.read(OUTPUT_KEPT + 1)
     text = data[:OUTPUT_KEPT].decode("utf-8", "replace")
     if len(data) > OUTPUT_KEPT:
-        text += "\n[... output cut ...]\n"
-    return text
+        return text + "\n[... output cut ...]\n", True
+    return text, False
 
 
 def _kill_group(process):
@@ -60,5 +63,6 @@ def run(command, *, timeout, env=None, cwd=None, limits=()):
             returncode = None
         _kill_group(process)
         process.wait()
-        return Completed(returncode, _read_capped(out), _read_capped(err),
-                         time.monotonic() - started)
+        (stdout, out_cut), (stderr, err_cut) = _read_capped(out), _read_capped(err)
+        return Completed(returncode, stdout, stderr, time.monotonic() - started,
+                         out_cut or err_cut)

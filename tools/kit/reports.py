@@ -1,5 +1,9 @@
-"""Pulls the one line a student needs out of a sanitizer or valgrind report."""
+"""Reads sanitizer and valgrind reports: the one line a student needs, and
+the places in the student's files the report points to."""
+import dataclasses
 import re
+
+from .results import Place
 
 SANITIZER_HEADLINE = re.compile(
     r"(?:WARNING|ERROR): (ThreadSanitizer|AddressSanitizer|LeakSanitizer): "
@@ -16,12 +20,23 @@ TSAN_VARIABLE = re.compile(r"Location is global '(\w+)'")
 HELGRIND_VARIABLE = re.compile(r'inside data symbol "(\w+)"')
 
 
+@dataclasses.dataclass
+class Finding:
+    message: str
+    places: list                  # [Place] in the student's files
+
+
+def _places(frames, student_files):
+    return [Place(path.rsplit("/", 1)[-1], int(line), function)
+            for function, path, line in frames
+            if path.rsplit("/", 1)[-1] in student_files]
+
+
 def _first_frame_in(frames, student_files):
     """The first frame in the student's files, else the first with a file."""
-    for function, path, line in frames:
-        name = path.rsplit("/", 1)[-1]
-        if name in student_files:
-            return f"{function} ({name}:{line})"
+    mine = _places(frames, student_files)
+    if mine:
+        return str(mine[0])
     for function, path, line in frames[:1]:
         return f"{function} ({path.rsplit('/', 1)[-1]}:{line})"
     return None
@@ -32,18 +47,22 @@ def _variable(pattern, text):
     return f" on the variable '{found.group(1)}'" if found else ""
 
 
-def sanitizer_reason(stderr, student_files):
-    """'ThreadSanitizer: data race in worker (counter.c:12)' or None."""
+def sanitizer_finding(stderr, student_files):
+    """'ThreadSanitizer: data race in worker (counter.c:12)', or None."""
     headline = SANITIZER_HEADLINE.search(stderr)
     if headline:
         tool, kind = headline.groups()
         frames = SANITIZER_FRAME.findall(stderr[headline.end():])
         where = _first_frame_in(frames, student_files)
-        return f"{tool}: {kind}" + _variable(TSAN_VARIABLE, stderr) + \
-            (f" in {where}" if where else "")
+        return Finding(f"{tool}: {kind}" + _variable(TSAN_VARIABLE, stderr) +
+                       (f" in {where}" if where else ""),
+                       _places(frames, student_files))
     undefined = UBSAN_HEADLINE.search(stderr)
     if undefined:
-        return "undefined behaviour: " + undefined.group(1).rsplit("/", 1)[-1]
+        where = undefined.group(1).rsplit("/", 1)[-1]
+        file, line = where.split(":")[:2]
+        places = [Place(file, int(line))] if file in student_files else []
+        return Finding("undefined behaviour: " + where, places)
     return None
 
 
@@ -63,8 +82,8 @@ def _helgrind_blocks(stderr):
         yield block
 
 
-def helgrind_reason(stderr, student_files):
-    """'helgrind: Possible data race ... in worker (counter.c:12)' or None."""
+def helgrind_finding(stderr, student_files):
+    """'helgrind: Possible data race ... in worker (counter.c:12)', or None."""
     for block in _helgrind_blocks(stderr):
         if NOT_AN_ERROR.match(block[0]):
             continue
@@ -75,7 +94,9 @@ def helgrind_reason(stderr, student_files):
         headline = re.sub(r" at 0x[0-9A-F]+|\"0x[0-9A-F]+ before 0x[0-9A-F]+\" ",
                           "", headlines[0])
         text = "\n".join(block[start:])
-        where = _first_frame_in(HELGRIND_FRAME.findall(text), student_files)
-        return "helgrind: " + headline + _variable(HELGRIND_VARIABLE, text) + \
-            (f" in {where}" if where else "")
+        frames = HELGRIND_FRAME.findall(text)
+        where = _first_frame_in(frames, student_files)
+        return Finding("helgrind: " + headline + _variable(HELGRIND_VARIABLE, text) +
+                       (f" in {where}" if where else ""),
+                       _places(frames, student_files))
     return None

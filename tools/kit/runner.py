@@ -2,38 +2,37 @@
 import os
 import time
 
-from . import build, checks
-from .results import CheckResult, skipped
-
-BINARY_FOR = {"functional": "functional", "asan": "asan",
-              "tsan": "tsan", "helgrind": "helgrind"}
+from . import build, checks, registry
+from .results import failed, skipped
 
 
-def run_check(exercise, check, source_dir, out_dir):
+def run_check(exercise, check_name, source_dir, out_dir, timeouts=None):
+    """One check's result.  `timeouts` ({check: seconds}) overrides the
+    registry's time limit per run (the grader's --workload-timeout)."""
+    check = registry.get(check_name)
+    timeout = (timeouts or {}).get(check_name, check.timeout)
     started = time.monotonic()
-    result = _run_check(exercise, check, source_dir, out_dir)
+    result = _run_check(exercise, check, source_dir, out_dir, timeout)
     result.seconds = round(time.monotonic() - started, 2)
     return result
 
 
-def _run_check(exercise, check, source_dir, out_dir):
-    missing = checks.tool_missing(check)
+def _run_check(exercise, check, source_dir, out_dir, timeout):
+    missing = check.missing()
     if missing:
-        return skipped(check, missing)
-    built = build.build(exercise, source_dir, out_dir, BINARY_FOR[check])
+        return skipped(check.name, missing)
+    built = build.build(exercise, check, source_dir, out_dir)
     if not built.ok:
-        return CheckResult(check, "fail", built.reason(), report=built.log)
+        return failed(check.name, built.cause, built.reason(), built.log)
     student_files = set(exercise.edit)
-    if check in ("functional", "asan"):
-        scratch = os.path.join(out_dir, f"{check}-runs")
-        return checks.run_criterion(check, built.binary, scratch, student_files)
-    return checks.run_workload(check, built.binary, student_files)
+    if check.runs_tests:
+        scratch = os.path.join(out_dir, f"{check.name}-runs")
+        return checks.run_tests(check, built.binary, scratch, student_files,
+                                timeout)
+    return checks.run_workload(check, built.binary, student_files, timeout)
 
 
-def run_variant(exercise, source_dir, out_dir, wanted_checks):
+def run_variant(exercise, source_dir, out_dir, wanted_checks, timeouts=None):
     """{check: CheckResult} for the wanted checks that apply to `exercise`."""
-    results = {}
-    for check in exercise.checks:
-        if check in wanted_checks:
-            results[check] = run_check(exercise, check, source_dir, out_dir)
-    return results
+    return {check: run_check(exercise, check, source_dir, out_dir, timeouts)
+            for check in exercise.checks if check in wanted_checks}

@@ -1,7 +1,5 @@
 """Plain-text tables for the terminal."""
-from .results import FAIL, PASS, SKIP
-
-SHOWN = {PASS: "pass", FAIL: "FAIL", SKIP: "skip", None: "-"}
+from .results import SHOWN
 
 
 def render(header, rows):

@@ -10,8 +10,8 @@ import sys
 import time
 
 from . import lint, mutants, runner, table
-from .manifest import KIT_ROOT
-from .results import FAIL, PASS
+from .paths import BUILD_ROOT, KIT_ROOT
+from .results import COMPILE_ERROR, FAIL, PASS, SHOWN
 
 
 @dataclasses.dataclass
@@ -29,7 +29,7 @@ def _failing(results):
 
 
 def _does_not_compile(result):
-    return result.reason.startswith(("does not compile", "does not build"))
+    return result.cause == COMPILE_ERROR
 
 
 def _solution_row(exercise, out_root):
@@ -53,7 +53,7 @@ def _stub_row(exercise, out_root):
     passed = [c for c in exercise.checks if c not in failed]
     got = ("fails " + ", ".join(failed)) if failed else "passes every check"
     if failed and passed:
-        got += "; " + ", ".join(f"{c} {table.SHOWN[results[c].status]}"
+        got += "; " + ", ".join(f"{c} {SHOWN[results[c].status]}"
                                 for c in passed)
     if not compiles:
         got = "does not compile"
@@ -63,7 +63,13 @@ def _stub_row(exercise, out_root):
                [f"{c}: the stub is not caught" for c in passed])
 
 
-def _mutant_row(exercise, mutant, out_root, kind="mutant"):
+def _caught(mutant, result):
+    return result.status == FAIL and not _does_not_compile(result) and \
+        mutant.reason in result.reason
+
+
+def _mutant_row(exercise, mutant, out_root, kind="mutant", repeat=1):
+    """Every one of `repeat` runs of the named check must catch the mutant."""
     variant = f"{kind} {mutant.name}"
     expected = f"{mutant.check} fails"
     if mutant.reason:
@@ -72,39 +78,43 @@ def _mutant_row(exercise, mutant, out_root, kind="mutant"):
     problem = mutants.materialise(exercise, mutant, source)
     if problem:
         return Row(exercise.name, variant, expected, problem, False)
-    result = runner.run_check(exercise, mutant.check, source, source.parent)
-    caught = result.status == FAIL and not _does_not_compile(result) and \
-        mutant.reason in result.reason
-    got = f"{mutant.check} {table.SHOWN[result.status]}"
+    runs = [runner.run_check(exercise, mutant.check, source, source.parent)
+            for _ in range(repeat)]
+    missed = [r for r in runs if not _caught(mutant, r)]
+    result = missed[0] if missed else runs[0]
+    got = f"{mutant.check} {SHOWN[result.status]}"
     if result.status == FAIL and mutant.reason not in result.reason:
         got += " for another reason"
     if _does_not_compile(result):
         got = "does not compile"
-    return Row(exercise.name, variant, expected, got, caught,
+    if repeat > 1:
+        got += f" (caught in {repeat - len(missed)} of {repeat} runs)"
+    return Row(exercise.name, variant, expected, got, not missed,
                [f"{mutant.check}: {result.reason}" if result.reason else
                 f"{mutant.check} passed: the mutant ({mutant.mistake}) was not caught"])
 
 
 def _bad_code(exercises):
-    """The harness's own proofs: patches in tests/harness/bad/ that make a
+    """The harness's own proofs: patches in tests/selftest/harness/ that make a
     solution exit early, crash, hang or flood, each of which must fail."""
     by_name = {e.name: e for e in exercises}
-    for path in sorted((KIT_ROOT / "tests" / "harness" / "bad").glob("*.patch")):
+    for path in sorted((KIT_ROOT / "tests" / "selftest" / "harness").glob("*.patch")):
         bad = mutants.parse(path)
         if bad.exercise in by_name:
             yield by_name[bad.exercise], bad
 
 
-def _units(exercises):
+def _units(exercises, repeat):
     for exercise in exercises:
-        out_root = KIT_ROOT / "build" / "verify" / exercise.name
+        out_root = BUILD_ROOT / "verify" / exercise.name
         yield lambda e=exercise, o=out_root: _solution_row(e, o)
         yield lambda e=exercise, o=out_root: _stub_row(e, o)
         for path in exercise.mutant_paths():
             mutant = mutants.parse(path)
-            yield lambda e=exercise, m=mutant, o=out_root: _mutant_row(e, m, o)
+            yield lambda e=exercise, m=mutant, o=out_root: \
+                _mutant_row(e, m, o, repeat=repeat)
     for exercise, bad in _bad_code(exercises):
-        out_root = KIT_ROOT / "build" / "verify" / exercise.name
+        out_root = BUILD_ROOT / "verify" / exercise.name
         yield lambda e=exercise, m=bad, o=out_root: _mutant_row(e, m, o, "bad-code")
 
 
@@ -114,8 +124,8 @@ def _timed(unit):
     return row, time.monotonic() - start
 
 
-def verify(exercises, jobs):
-    units = list(_units(exercises))
+def verify(exercises, jobs, repeat=1):
+    units = list(_units(exercises, repeat))
     rows = [None] * len(units)
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
         futures = {pool.submit(_timed, unit): i for i, unit in enumerate(units)}

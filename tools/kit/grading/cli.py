@@ -11,21 +11,22 @@ import os
 import signal
 import sys
 
-from ..manifest import ALL_CHECKS, KIT_ROOT, ManifestError
+from ..manifest import ALL_CHECKS, ManifestError
+from ..paths import KIT_ROOT
 from . import sandbox
 
 
 def _limits_options(command):
     command.add_argument("--check", choices=ALL_CHECKS, action="append",
-                         help="grade only these checks (default: all four)")
+                         help="grade only these checks (default: all)")
     command.add_argument("--exercise", "-e", action="append",
                          help="number or name; may repeat (default: all)")
     command.add_argument("--submission-timeout", type=int,
                          default=sandbox.Limits.submission_seconds,
                          help="seconds for one whole submission")
     command.add_argument("--workload-timeout", type=int, default=0,
-                         help="seconds for one tsan or helgrind run (default: "
-                         "the kit's own, in tools/kit/checks.py)")
+                         help="seconds for one workload run (default: each "
+                         "check's own, in tools/kit/registry.py)")
     command.add_argument("--memory-mib", type=int,
                          default=sandbox.Limits.memory // 2**20,
                          help="resident memory of one submission's processes")
@@ -55,7 +56,7 @@ def _parser():
                               help="what run_autograder runs on Gradescope")
     run.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"))
     _limits_options(run)
-    selftest = commands.add_parser("selftest", help="grade tests/grading/ and "
+    selftest = commands.add_parser("selftest", help="grade tests/selftest/grading/ and "
                                    "check the grades and reasons")
     selftest.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1)
     selftest.add_argument("--case", action="append", help="only these cases")
@@ -108,7 +109,7 @@ def main(argv):
             return gradescope.run(args.root, args.exercise,
                                   args.check or list(ALL_CHECKS), _limits(args))
         if args.command == "selftest":
-            from . import selftest
+            from ..selftest import selftest
             return selftest.run(args.jobs, args.case, args.keep, args.class_size)
         from . import tables
         print(tables.render(args.results, args.markdown))

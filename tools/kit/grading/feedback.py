@@ -1,7 +1,5 @@
 """One Markdown file per student: the score, then what failed and why."""
-from ..results import FAIL, PASS, SKIP
-
-SHOWN = {PASS: "pass", FAIL: "FAIL", SKIP: "skipped"}
+from ..results import FAIL, PASS, SHOWN, SKIP
 
 
 def _cell(text):
@@ -22,13 +20,19 @@ def _table(record, checks):
     return lines
 
 
+def _failures(entry):
+    """[(test, message)] of the failed tests after the first, whose failure
+    is the check's reason already (a workload is one test: none)."""
+    failed = [t for t in entry["tests"] if t["status"] == FAIL]
+    return [(t["name"].split("/")[-1], t["message"]) for t in failed[1:]]
+
+
+def other_failures(entry):
+    return [f"{name}: {message}" for name, message in _failures(entry)]
+
+
 def _failed_tests(entry):
-    if [t["name"] for t in entry["tests"]] == ["workload"]:
-        return []               # a workload: its reason says it all
-    failed = [t for t in entry["tests"] if t["status"] == FAIL and
-              entry["reason"] != f"{t['name'].split('/')[-1]}: {t['message']}"]
-    return [f"    - `{t['name'].split('/')[-1]}`: {_cell(t['message'])}"
-            for t in failed]
+    return [f"    - `{name}`: {_cell(message)}" for name, message in _failures(entry)]
 
 
 def _exercise_section(exercise):

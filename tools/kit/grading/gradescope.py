@@ -17,7 +17,9 @@ import tempfile
 import traceback
 import zipfile
 
-from ..manifest import KIT_ROOT
+from ..results import PASS
+
+from ..paths import KIT_ROOT
 from . import batch, feedback, kitcopy, records
 
 TEMPLATES = KIT_ROOT / "tools" / "gradescope"
@@ -57,24 +59,22 @@ def build_zip(output, exercises=None):
     return output
 
 
-def _test_output(check):
-    lines = [check["reason"]] if check["reason"] else []
-    if [t["name"] for t in check["tests"]] != ["workload"]:
-        lines += [f"{t['name'].split('/')[-1]}: {t['message']}"
-                  for t in check["tests"] if t["status"] == "fail"][1:]
+def _test_output(entry):
+    lines = [entry["reason"]] if entry["reason"] else []
+    lines += feedback.other_failures(entry)
     return "\n".join(lines) or "passed"
 
 
 def to_gradescope(record, checks):
     tests = []
     for number, exercise in enumerate(record["exercises"], 1):
-        for index, (name, check) in enumerate(exercise["checks"].items(), 1):
+        for index, (name, entry) in enumerate(exercise["checks"].items(), 1):
             tests.append({
                 "name": f"{exercise['name']}: {name}",
                 "number": f"{number}.{index}",
-                "score": check["points"], "max_score": check["max"],
-                "status": "passed" if check["status"] == "pass" else "failed",
-                "output": _test_output(check), "visibility": "visible"})
+                "score": entry["points"], "max_score": entry["max"],
+                "status": "passed" if entry["status"] == PASS else "failed",
+                "output": _test_output(entry), "visibility": "visible"})
     return {"score": record["total"], "output": feedback.render(record, checks),
             "output_format": "md", "visibility": "visible",
             "stdout_visibility": "hidden", "tests": tests}

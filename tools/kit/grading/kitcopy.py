@@ -9,11 +9,14 @@ import hashlib
 import os
 import shutil
 
-from ..manifest import KIT_ROOT
+from .. import registry
+from ..paths import KIT_ROOT
 
 COPIED = ("Makefile", "exercises", "tests", "tools")
 NEVER = {"__pycache__", "build", ".git"}
-NEVER_PATHS = {os.path.join("tests", "grading")}
+# The kit's self-tests: what proves the kit, not what grades with it.
+NEVER_PATHS = {os.path.join("tests", "selftest"),
+               os.path.join("tools", "kit", "selftest")}
 # Run as programs (an unzip may have lost their modes).
 EXECUTABLE = {os.path.join("tools", "grade"), os.path.join("tools", "threadlings"),
               os.path.join("tools", "kit", "grading", "cc_guard.py")}
@@ -57,12 +60,11 @@ def missing_files(exercise, root):
         return f"exercises/{exercise.name}/ does not exist yet"
     if not any(n.endswith(".h") for n in listing(exercise_dir)):
         return f"exercises/{exercise.name}/ has no header yet"
-    needs_tests = {"functional", "asan"} & set(exercise.checks)
-    if needs_tests and not any(n.startswith("test_") and n.endswith(".c")
-                               for n in listing(tests_dir)):
+    programs = {registry.get(c).runs_tests for c in exercise.checks}
+    if True in programs and not any(n.startswith("test_") and n.endswith(".c")
+                                    for n in listing(tests_dir)):
         return f"tests/{exercise.name}/ has no test_*.c yet"
-    if {"tsan", "helgrind"} & set(exercise.checks) and \
-            "workload.c" not in listing(tests_dir):
+    if False in programs and "workload.c" not in listing(tests_dir):
         return f"tests/{exercise.name}/workload.c does not exist yet"
     return None
 

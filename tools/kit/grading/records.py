@@ -14,6 +14,8 @@ import json
 import os
 import re
 
+from ..files import write_atomically
+
 FOLDER = "submissions"
 TEMPORARY = re.compile(r"\.tmp\d+$")
 
@@ -24,16 +26,6 @@ def path(out_dir, student):
 
 def dumps(data):
     return json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
-
-
-def write_atomically(target, text):
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    temporary = f"{target}.tmp{os.getpid()}"
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, target)
 
 
 def save(out_dir, record):

@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 
+from ..paths import FILE_SIZE_LIMIT
 from .procs import descendants, processes
 
 FIRST_UID = 61000
@@ -35,11 +36,11 @@ SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 @dataclasses.dataclass
 class Limits:
     nproc: int = 256                 # processes and threads at once
-    fsize: int = 64 * 1024 * 1024    # bytes in one file
+    fsize: int = FILE_SIZE_LIMIT     # bytes in one file
     memory: int = 2048 * 1024 * 1024  # resident bytes, all processes summed
     disk: int = 1024 * 1024 * 1024   # bytes in the scratch directory
     submission_seconds: int = 1800   # the whole submission
-    workload_seconds: int = 0        # tsan/helgrind runs; 0: the kit's own
+    workload_seconds: int = 0        # one workload run; 0: the registry's
 
 
 @dataclasses.dataclass

@@ -1,9 +1,8 @@
 """Scores: a check earns its weight (from the manifest) only if it passed;
 a skipped check earns nothing and says why.  This module turns what the
 checks found into one submission's record (see records.py)."""
-from ..results import FAIL, PASS, SKIP
+from ..results import CAUSES, FAIL, NO_REPORT, PASS, PASSED, STATUSES
 
-STATUSES = (PASS, FAIL, SKIP)
 MAX_TEXT = 1000
 MAX_TESTS = 200
 
@@ -17,9 +16,16 @@ def _status(value):
     return value if value in STATUSES else FAIL
 
 
+def _cause(value, status):
+    if value in CAUSES:
+        return value
+    return PASSED if status == PASS else NO_REPORT
+
+
 def _tests(raw):
     tests = raw if isinstance(raw, list) else []
     return [{"name": _text(t.get("name")), "status": _status(t.get("status")),
+             "cause": _cause(t.get("cause"), _status(t.get("status"))),
              "message": _text(t.get("message"))}
             for t in tests[:MAX_TESTS] if isinstance(t, dict)]
 
@@ -30,13 +36,14 @@ def check_entry(weight, raw):
         raw = {"status": FAIL, "reason": "the check gave no result"}
     status = _status(raw.get("status"))
     return {"status": status, "points": weight if status == PASS else 0,
-            "max": weight, "reason": _text(raw.get("reason")),
+            "max": weight, "cause": _cause(raw.get("cause"), status),
+            "reason": _text(raw.get("reason")),
             "tests": _tests(raw.get("tests"))}
 
 
 def _zero(exercise, checks, reason):
     return {check: {"status": FAIL, "points": 0, "max": exercise.weights[check],
-                    "reason": reason, "tests": []}
+                    "cause": NO_REPORT, "reason": reason, "tests": []}
             for check in checks}
 
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from ..processes import FILE_SIZE_LIMIT as KIT_FILE_SIZE_LIMIT
+from ..paths import FILE_SIZE_LIMIT as KIT_FILE_SIZE_LIMIT
 from . import jail, sandbox, scoring, submissions, watchdog
 
 RESULTS_CAP = 16 * 1024 * 1024

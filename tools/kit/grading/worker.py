@@ -12,14 +12,13 @@ file the grader opened, that graded code (the same uid) cannot reach.
 import argparse
 import json
 import os
-import re
 import signal
 import sys
 import time
 
-from .. import checks as kit_checks
-from .. import manifest, processes, runner
-from ..results import FAIL, SKIP
+from .. import manifest, registry, runner
+from ..paths import FILE_SIZE_LIMIT
+from ..results import CRASH, FAIL, LIMIT, NO_REPORT, SKIP
 from . import jail, procs
 
 PR_SET_DUMPABLE = 4
@@ -35,8 +34,8 @@ def parser():
     worker.add_argument("--results-fd", type=int, required=True,
                         help="where the results go (a file of the grader's)")
     worker.add_argument("--workload-timeout", type=int, default=0,
-                        help="seconds for a tsan or helgrind run (0: the kit's)")
-    worker.add_argument("--fsize", type=int, default=64 * 2**20,
+                        help="seconds for one workload run (0: the registry's)")
+    worker.add_argument("--fsize", type=int, default=FILE_SIZE_LIMIT,
                         help="the file-size limit the checks run under")
     return worker
 
@@ -85,44 +84,26 @@ def _kill_strays(timeout=10):
     return found
 
 
-FLOODED = "[... output cut ...]"
-
-
-def _explain_floods(result):
-    """A test whose output reached the file-size limit died of SIGXFSZ,
-    which Criterion reports as a crash: say what happened instead."""
-    sections = re.split(r"^### ", result.report, flags=re.M)
-    flooded = {s.split(":", 1)[0] for s in sections if FLOODED in s}
-    why = ("printed too much (its output reached the limit of "
-           f"{processes.FILE_SIZE_LIMIT // 2**20} MiB) and was stopped")
-    for test in result.tests:
-        if test.name in flooded and test.status == FAIL and "crash" in test.message:
-            test.message = why
-    failed = [t for t in result.tests if t.status == FAIL]
-    if failed and failed[0].message == why:
-        result.reason = f"{failed[0].name.split('/')[-1]}: {why}"
-
-
-def _run_check(exercise, check, scratch, fsize):
+def _run_check(exercise, check, scratch, fsize, timeouts):
     seen = len(_limit_events(scratch))
     result = runner.run_check(exercise, check,
                               os.path.join(scratch, "exercises", exercise.name),
-                              os.path.join(scratch, "build", exercise.name))
+                              os.path.join(scratch, "build", exercise.name),
+                              timeouts)
     killed = _limit_events(scratch)[seen:]
     too_big = _files_at_the_limit(scratch, fsize)
     if too_big:
         killed.append(f"wrote a file as large as the limit ({fsize // 2**20} "
                       f"MiB) and was stopped: {too_big[0]}")
     if killed and result.status != SKIP:
-        result.status = FAIL
-        result.reason = killed[0]
+        result.status, result.cause, result.reason = FAIL, LIMIT, killed[0]
         for test in result.tests:       # it died of the kill: no crash
-            if test.status == FAIL and ("crash" in test.message or
-                                        "without a report" in test.message):
-                test.message = killed[0]
-    _explain_floods(result)
+            if test.status == FAIL and test.cause in (CRASH, NO_REPORT):
+                test.cause, test.message = LIMIT, killed[0]
     left_running = _kill_strays()
     result.report = ""          # the tools' full reports stay out of grades
+    for test in result.tests:
+        test.output = ""
     return result.to_json(), left_running
 
 
@@ -142,14 +123,14 @@ def main(argv):
     jail.prctl(PR_SET_DUMPABLE, 0)
     os.set_inheritable(args.results_fd, False)
     exercises = manifest.select(manifest.load(), args.exercise)
-    if args.workload_timeout:
-        kit_checks.TSAN_TIMEOUT = kit_checks.HELGRIND_TIMEOUT = args.workload_timeout
+    timeouts = {c.name: args.workload_timeout for c in registry.CHECKS
+                 if not c.runs_tests and args.workload_timeout}
     for check in args.check:        # before any submitted code runs
-        kit_checks.tool_missing(check)
+        registry.get(check).missing()
     for exercise in exercises:
         for check in (c for c in exercise.checks if c in args.check):
             result, left_running = _run_check(exercise, check, args.scratch,
-                                              args.fsize)
+                                              args.fsize, timeouts)
             _send(args.results_fd, {"exercise": exercise.name, "check": check,
                                     "result": result})
             if left_running:

@@ -6,8 +6,8 @@ import subprocess
 import sys
 import time
 
-from ..manifest import KIT_ROOT
-from . import gradescope, records
+from ..paths import KIT_ROOT
+from ..grading import gradescope, records
 from .cases import kit_file, materialise
 
 

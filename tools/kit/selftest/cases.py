@@ -1,5 +1,5 @@
-"""The self-test's submissions: tests/grading/cases/<name>/ plus what
-tests/grading/expected.toml adds (copies of, or links to, the kit's
+"""The self-test's submissions: tests/selftest/grading/cases/<name>/ plus what
+tests/selftest/grading/expected.toml adds (copies of, or links to, the kit's
 solution or stub; an archive), written as a student would hand them in."""
 import os
 import shutil
@@ -8,9 +8,9 @@ import tarfile
 import threading
 import zipfile
 
-from ..manifest import KIT_ROOT
+from ..paths import KIT_ROOT
 
-SELFTEST = KIT_ROOT / "tests" / "grading"
+SELFTEST = KIT_ROOT / "tests" / "selftest" / "grading"
 
 
 class Listener:

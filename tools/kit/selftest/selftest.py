@@ -1,9 +1,9 @@
 """`tools/grade selftest` (`make grade-selftest`): the grader's own test.
 
-Grades the deliberately bad submissions of tests/grading/ (exercise 01
+Grades the deliberately bad submissions of tests/selftest/grading/ (exercise 01
 only, so that it stays fast) together with the solution and the stub in
 one class, and checks every grade, status and reason that
-tests/grading/expected.toml states; then that no process and no file of
+tests/selftest/grading/expected.toml states; then that no process and no file of
 a grading uid is left behind, and that no submission reached the network.
 """
 import concurrent.futures
@@ -13,8 +13,10 @@ import tempfile
 import tomllib
 
 from .. import manifest, table
-from ..manifest import ALL_CHECKS, KIT_ROOT
-from . import batch, classroom, procs, records, sandbox, selfchecks
+from ..manifest import ALL_CHECKS
+from ..paths import KIT_ROOT
+from ..grading import batch, procs, records, sandbox
+from . import classroom, selfchecks
 from .cases import SELFTEST, Listener, materialise
 
 

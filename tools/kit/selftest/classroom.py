@@ -1,6 +1,6 @@
 """`tools/grade selftest --class N`: a class of N submissions mixed from
 the reference solutions, the stubs and the bad submissions of
-tests/grading/ (each bad one: the solutions, with exercise 01 replaced by
+tests/selftest/grading/ (each bad one: the solutions, with exercise 01 replaced by
 the bad case), in every form a class hands in (folder, whole repository,
 .zip, .tar.gz).  It is graded like any class, with all checks of every
 exercise the kit has files for, and each total must be what the mix
@@ -12,7 +12,7 @@ import shutil
 import time
 
 from .. import manifest
-from . import batch, kitcopy, records, sandbox
+from ..grading import batch, kitcopy, records, sandbox
 
 FORMS = ("folder", "repository", "zip", "tar.gz")
 # Every other submission is a bad one; the others, two solutions to a stub.
