@@ -47,13 +47,23 @@ def _zero(exercise, checks, reason):
             for check in checks}
 
 
-def exercise_entry(exercise, checks, taken_from, raw, why_not):
-    """`raw`: the worker's results for the exercise, or None (then
-    `why_not` says why it was not graded)."""
+NOT_SUBMITTED, NOT_GRADED = "not submitted", "not graded"
+
+
+def not_submitted(why=""):
+    return NOT_SUBMITTED, NOT_SUBMITTED + (f": {why}" if why else "")
+
+
+def not_graded(why):
+    return NOT_GRADED, f"{NOT_GRADED}: {why}"
+
+
+def exercise_entry(exercise, checks, taken_from, raw, not_done):
+    """`raw`: the worker's results for the exercise, or None; `not_done`:
+    (NOT_SUBMITTED or NOT_GRADED, why) for what has no result."""
     checks = [c for c in exercise.checks if c in checks]
+    status, why_not = not_done
     if raw is None:
-        status = "not submitted" if why_not.startswith("not submitted") \
-            else "not graded"
         graded = _zero(exercise, checks, why_not)
     else:
         status = "graded"

@@ -129,14 +129,16 @@ def _log_tail(log_path):
     return lines[-1] if lines else "it ended without a word"
 
 
-def _why_not_graded(settings, outcome, log_path):
+def _why_not_graded(settings, outcome):
     if outcome.timed_out:
-        return ("not graded: the submission's time limit "
-                f"({settings.limits.submission_seconds} s) ran out first")
+        return scoring.not_graded("the submission's time limit "
+                                  f"({settings.limits.submission_seconds} s) "
+                                  "ran out first")
     if outcome.stopped:
-        return f"not graded: the submission was stopped: it {outcome.stopped}"
-    return ("not graded: the grading of this submission ended before this "
-            "check (its processes were killed, by itself or the grader)")
+        return scoring.not_graded(f"the submission was stopped: it {outcome.stopped}")
+    return scoring.not_graded("the grading of this submission ended before "
+                              "this check (its processes were killed, by "
+                              "itself or the grader)")
 
 
 def _incomplete(results, submitted, checks):
@@ -150,8 +152,8 @@ def _submitted(settings, collected):
         have = collected.files.get(exercise.name, {})
         absent = [n for n in exercise.edit if n not in have]
         if absent:
-            missing[exercise.name] = "not submitted" + (
-                f": {', '.join(absent)} is missing" if have else "")
+            missing[exercise.name] = scoring.not_submitted(
+                f"{', '.join(absent)} is missing" if have else "")
         else:
             submitted.append(exercise)
     return submitted, missing
@@ -164,7 +166,8 @@ def grade(submission, settings, slot):
     notes = list(collected.notes)
     if collected.error:
         notes.append(collected.error)
-        why_not = {e.name: f"not submitted: {collected.error}" for e in settings.exercises}
+        why_not = {e.name: scoring.not_submitted(collected.error)
+                   for e in settings.exercises}
         submitted = []
     results = {}
     if submitted:
@@ -176,7 +179,7 @@ def grade(submission, settings, slot):
         results, worker_notes = _read_results(channel_path)
         notes += worker_notes
         for exercise in submitted:
-            why_not[exercise.name] = _why_not_graded(settings, outcome, log_path)
+            why_not[exercise.name] = _why_not_graded(settings, outcome)
         if _incomplete(results, submitted, settings.checks) and not \
                 (outcome.timed_out or outcome.stopped):
             print(f"grade: {submission.id}: the worker ended early; its log "
@@ -193,7 +196,8 @@ def grade(submission, settings, slot):
             shutil.rmtree(scratch, ignore_errors=True)
     entries = [scoring.exercise_entry(e, settings.checks,
                                       collected.taken_from.get(e.name, {}),
-                                      results.get(e.name), why_not.get(e.name, ""))
+                                      results.get(e.name),
+                                      why_not.get(e.name, scoring.not_graded("")))
                for e in settings.exercises]
     total, maximum = scoring.totals(entries)
     return {"student": submission.id, "source": submission.source,
