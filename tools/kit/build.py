@@ -1,19 +1,25 @@
 """Builds one check's binary of one exercise variant.
 
-The command is written from the registry (flags) and the manifest (files,
-libraries): the student's files, then the kit's tests or workload and the
-harness.  Headers, tests and flags always come from the kit itself.  A
-binary is rebuilt when an input is newer or when the command changed (a
-different CC, other flags), which `<binary>.cmd` records.
+The commands are written from the registry (flags) and the manifest
+(files, libraries).  Each C file becomes an object, then the objects are
+linked:
+  - the student's files, compiled into the variant's own build folder;
+  - the kit's tests or workload and the harness, which are the same for
+    every variant: compiled once into a shared cache (build/objects, or
+    $THREADLINGS_OBJECTS) and reused by every variant and every submission.
+Headers, tests and flags always come from the kit itself.  An object or a
+binary is rebuilt when an input is newer or when its command changed (a
+different CC, other flags): `<file>.cmd` beside it records the command.
 """
 import dataclasses
 import functools
 import os
 import re
 import shlex
+import threading
 
 from . import processes, registry
-from .paths import KIT_ROOT
+from .paths import BUILD_ROOT, KIT_ROOT
 from .results import COMPILE_ERROR
 
 BUILD_TIMEOUT = 180
@@ -28,6 +34,7 @@ class Built:
     binary: str
     log: str
     cause: str = COMPILE_ERROR
+    objects: dict = dataclasses.field(default_factory=dict)  # student file -> .o
 
     def reason(self):
         """The compiler's first error, as a student would want to see it."""
@@ -44,6 +51,10 @@ def _short_paths(text):
 
 def compiler():
     return os.environ.get("CC", "gcc")
+
+
+def object_cache():
+    return os.environ.get("THREADLINGS_OBJECTS") or str(BUILD_ROOT / "objects")
 
 
 @functools.lru_cache(maxsize=None)
@@ -63,7 +74,7 @@ def kit_sources(exercise, check):
     support = _sorted(tests.glob("support_*.c"))
     if check.runs_tests:
         harness = [p for p in _sorted(HARNESS.glob("*.c"))
-                   if os.path.basename(p) not in ("workload.c",)]
+                   if os.path.basename(p) not in WORKLOAD_HARNESS[:1]]
         return _sorted(tests.glob("test_*.c")) + support + harness
     return [str(tests / "workload.c")] + support + \
         [str(HARNESS / name) for name in WORKLOAD_HARNESS]
@@ -74,53 +85,126 @@ def headers(exercise):
                     *exercise.tests_dir.glob("*.h")])
 
 
-def include_flags(exercise):
-    return ["-I", str(exercise.exercise_dir), "-I", str(HARNESS)]
+def _in_harness(source):
+    return os.path.dirname(source) == str(HARNESS)
 
 
-def compile_flags(exercise, check):
-    return [*registry.STRICT_FLAGS, *check.flags, *include_flags(exercise)]
+def compile_flags(exercise, check, source):
+    """The harness never includes an exercise's header: its objects are
+    the same for every exercise."""
+    exercise_dir = [] if _in_harness(source) else ["-I", str(exercise.exercise_dir)]
+    return [*registry.STRICT_FLAGS, *check.flags, *exercise_dir, "-I", str(HARNESS)]
 
 
-def command(exercise, check, student_sources, binary):
+def compile_command(exercise, check, source, obj):
+    return [compiler(), *compile_flags(exercise, check, source), "-c", "-o",
+            obj, source]
+
+
+def link_command(exercise, check, objects, binary):
     link = list(exercise.libs)
     if check.runs_tests:
         link = [f"-Wl,--wrap={name}" for name in registry.WRAPPED] + \
             list(_criterion_flags()) + link
-    return [compiler(), *compile_flags(exercise, check), "-o", binary,
-            *student_sources, *kit_sources(exercise, check), *link]
+    return [compiler(), *registry.STRICT_FLAGS, *check.flags, "-o", binary,
+            *objects, *link]
 
 
-def _up_to_date(binary, inputs, recorded):
+def _current(target, inputs, recorded):
+    """Whether `target` was made by `recorded` from inputs no newer."""
     try:
-        built = os.path.getmtime(binary)
-        with open(binary + ".cmd", encoding="utf-8") as handle:
+        made = os.path.getmtime(target)
+        with open(target + ".cmd", encoding="utf-8") as handle:
             if handle.read() != recorded:
                 return False
-        return all(os.path.getmtime(path) <= built for path in inputs)
+        return all(os.path.getmtime(path) <= made for path in inputs)
     except OSError:
         return False
+
+
+def _make(target, command_for, inputs):
+    """Makes `target` with the command `command_for(output)` unless it is
+    current: (ok, log).  The output is written under a name of its own,
+    then renamed, with its record: two builds of one cached object at once
+    never leave a half-written file."""
+    recorded = shlex.join(command_for(target)) + "\n"
+    if _current(target, inputs, recorded):
+        return True, ""
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    temporary = f"{target}.{os.getpid()}.{threading.get_ident()}.tmp"
+    done = processes.run(command_for(temporary), timeout=BUILD_TIMEOUT)
+    log = (done.stdout + done.stderr).replace(temporary, target)
+    if done.timed_out:
+        log += f"\nthe build took longer than {BUILD_TIMEOUT} s"
+    ok = done.returncode == 0 and os.path.exists(temporary)
+    if ok:
+        with open(temporary + ".cmd", "w", encoding="utf-8") as handle:
+            handle.write(recorded)
+        os.replace(temporary, target)
+        os.replace(temporary + ".cmd", target + ".cmd")
+    elif os.path.exists(temporary):
+        os.remove(temporary)
+    return ok, log
+
+
+def _kit_object(exercise, check, source, fallback_dir):
+    """The cached object of one of the kit's files (built if need be; in
+    `fallback_dir` where the cache cannot be written, e.g. by graded code)."""
+    name = os.path.basename(source)[:-2] + ".o"
+    shared = "harness" if _in_harness(source) else exercise.name
+    inputs = [source, *headers(exercise)]
+    for folder in (os.path.join(object_cache(), check.name, shared),
+                   fallback_dir):
+        if folder is None:
+            continue
+        obj = os.path.join(folder, name)
+        command_for = functools.partial(compile_command, exercise, check, source)
+        if _current(obj, inputs, shlex.join(command_for(obj)) + "\n"):
+            return obj, True, ""
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            ok, log = _make(obj, command_for, inputs)
+            return obj, ok, log
+    return None, False, f"cannot write an object for {source}"
 
 
 def build(exercise, check, source_dir, out_dir):
     """Builds `check`'s binary (a registry.Check) into out_dir."""
     binary = os.path.join(out_dir, check.name)
-    student_sources = [os.path.join(source_dir, name) for name in exercise.edit]
-    argv = command(exercise, check, student_sources, binary)
-    recorded = shlex.join(argv) + "\n"
-    inputs = student_sources + kit_sources(exercise, check) + headers(exercise)
-    if _up_to_date(binary, inputs, recorded):
-        return Built(True, binary, "")
-    os.makedirs(out_dir, exist_ok=True)
-    for stale in (binary, binary + ".cmd"):
-        if os.path.exists(stale):
-            os.remove(stale)
-    done = processes.run(argv, timeout=BUILD_TIMEOUT)
-    log = done.stdout + done.stderr
-    if done.timed_out:
-        log += f"\nthe build took longer than {BUILD_TIMEOUT} s"
-    ok = done.returncode == 0 and os.path.exists(binary)
-    if ok:
-        with open(binary + ".cmd", "w", encoding="utf-8") as handle:
-            handle.write(recorded)
-    return Built(ok, binary, log)
+    objects_dir = os.path.join(out_dir, f"{check.name}-objects")
+    student = {}
+    for name in exercise.edit:
+        source, obj = os.path.join(source_dir, name), \
+            os.path.join(objects_dir, name[:-2] + ".o")
+        ok, log = _make(obj, functools.partial(compile_command, exercise,
+                                               check, source),
+                        [source, *headers(exercise)])
+        if not ok:
+            return Built(False, binary, log)
+        student[name] = obj
+    kit = []
+    for source in kit_sources(exercise, check):
+        obj, ok, log = _kit_object(exercise, check, source,
+                                   os.path.join(objects_dir, "kit"))
+        if not ok:
+            return Built(False, binary, log)
+        kit.append(obj)
+    objects = [*student.values(), *kit]
+    ok, log = _make(binary, functools.partial(link_command, exercise, check,
+                                              objects), objects)
+    return Built(ok, binary, log, objects=student)
+
+
+def prebuild(exercise, check):
+    """Builds the kit's objects of `check` for `exercise` into the cache;
+    the problems, if any (a grader fills the cache before grading)."""
+    problems = []
+    for source in kit_sources(exercise, check):
+        obj, ok, log = _kit_object(exercise, check, source, None)
+        if not ok:
+            problems.append(f"{exercise.name} {check.name}: {log.strip()}")
+    return problems
+

@@ -4,10 +4,12 @@ Each run becomes TestResults with a cause (results.CAUSES) and a message a
 student can act on; the check's own entry in the registry says how to run
 it, for how long, and how to read its tool's report.
 """
+import concurrent.futures
 import json
 import os
 import re
 import secrets
+import threading
 
 from . import processes
 from .results import (ASSERTION, CRASH, EARLY_EXIT, FAIL, NO_REPORT, OUTPUT_FLOOD,
@@ -146,32 +148,51 @@ def _judge_test(check, entry, done, notes, student_files):
     return FAIL, ASSERTION, "; ".join(_short(m) for m in messages[:2]), []
 
 
-def run_tests(check, binary, scratch, student_files, timeout):
-    """Runs each test of a Criterion binary in turn, in its own process.
-    Criterion's own .timeout ends a stuck test; `timeout` is for what it
-    cannot end (a runner that hangs)."""
+def _run_one_test(check, binary, scratch, student_files, timeout, suite, test):
+    stem = os.path.join(scratch, f"{suite}.{test}")
+    for leftover in (stem + ".json", stem + ".notes"):
+        if os.path.exists(leftover):
+            os.remove(leftover)
+    env = dict(check.environment(), THREADLINGS_NOTES=stem + ".notes")
+    done = processes.run(
+        [*check.argv(binary), "--filter", f"{suite}/{test}", "-j1",
+         f"--json={stem}.json"], timeout=timeout, env=env)
+    status, cause, message, places = _judge_test(
+        check, _criterion_status(stem + ".json", suite, test), done,
+        _read_notes(stem + ".notes"), student_files)
+    return TestResult(f"{suite}/{test}", status, cause, message, places,
+                      done.stdout + done.stderr)
+
+
+def run_tests(check, binary, scratch, student_files, timeout, jobs=1,
+              first_failure=False):
+    """Runs each test of a Criterion binary in its own process, `jobs` at
+    once, each result its own.  Criterion's own .timeout ends a stuck test;
+    `timeout` is for what it cannot end (a runner that hangs).  With
+    `first_failure`, tests not started yet are left out once one fails
+    (the check's result is the same: it fails with its first failure)."""
     tests, listing = list_tests(binary)
     if not tests:
         return failed(check.name, CRASH, "the test program lists no tests (it "
                       "crashed before its first test?)",
                       listing.stdout + listing.stderr)
     os.makedirs(scratch, exist_ok=True)
-    results = []
-    for suite, test in tests:
-        stem = os.path.join(scratch, f"{suite}.{test}")
-        for leftover in (stem + ".json", stem + ".notes"):
-            if os.path.exists(leftover):
-                os.remove(leftover)
-        env = dict(check.environment(), THREADLINGS_NOTES=stem + ".notes")
-        done = processes.run(
-            [*check.argv(binary), "--filter", f"{suite}/{test}", "-j1",
-             f"--json={stem}.json"], timeout=timeout, env=env)
-        status, cause, message, places = _judge_test(
-            check, _criterion_status(stem + ".json", suite, test), done,
-            _read_notes(stem + ".notes"), student_files)
-        results.append(TestResult(f"{suite}/{test}", status, cause, message,
-                                  places, done.stdout + done.stderr))
-    return from_tests(check.name, results)
+    results, failing = {}, threading.Event()
+
+    def run(entry):
+        if first_failure and failing.is_set():
+            return
+        result = _run_one_test(check, binary, scratch, student_files, timeout,
+                               *entry)
+        results[entry] = result
+        if result.status != PASS:
+            failing.set()
+
+    with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
+        list(pool.map(run, tests))
+    # In listing order, whatever order they finished in: the reason shown is
+    # the same from run to run.
+    return from_tests(check.name, [results[t] for t in tests if t in results])
 
 
 def _workload_outcome(check, done, token, student_files, timeout):

@@ -4,7 +4,8 @@ import concurrent.futures
 import os
 import sys
 
-from . import hints, manifest, mutants, output, registry, runner, table, verify
+from . import (build, hints, manifest, mutants, output, registry, runner, table,
+               verify)
 from .paths import BUILD_ROOT, KIT_ROOT
 from .results import FAIL, PASS, SKIP
 
@@ -42,6 +43,11 @@ def _parser():
     checks = commands.add_parser("checks", help="the checks' names (the "
                                  "registry's), one a line")
     checks.add_argument("--describe", action="store_true")
+    prebuild = commands.add_parser(
+        "prebuild", help="compile the kit's own objects of these exercises "
+        "and checks into the object cache (the grader does, before grading)")
+    prebuild.add_argument("--exercise", "-e", action="append")
+    prebuild.add_argument("--check", choices=ALL_CHECKS, action="append")
     mutant = commands.add_parser(
         "mutant", help="write solutions/NN/mutants/NAME.patch from an "
         "edited copy of the solution file")
@@ -81,10 +87,13 @@ def test(args):
     exercises = manifest.select(manifest.load(), args.exercise)
     checks = args.check or list(ALL_CHECKS)
 
+    # The cores the exercises leave free run the tests of one check at once.
+    options = runner.Options(jobs=max(1, args.jobs // len(exercises)))
+
     def check_one(exercise):
         return runner.run_variant(
             exercise, os.path.join(args.source_root, exercise.name),
-            os.path.join(args.build_root, exercise.name), checks)
+            os.path.join(args.build_root, exercise.name), checks, options)
 
     results = {}
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
@@ -132,6 +141,15 @@ def main(argv):
             print(mutants.write(exercise, args.name, args.check, args.mistake,
                                 args.edited_copy, args.reason))
             return 0
+        if args.command == "prebuild":
+            wanted = [(e, registry.get(c))
+                      for e in manifest.select(manifest.load(), args.exercise)
+                      for c in e.checks if c in (args.check or ALL_CHECKS)]
+            with concurrent.futures.ThreadPoolExecutor(os.cpu_count()) as pool:
+                problems = [p for found in pool.map(lambda w: build.prebuild(*w),
+                                                    wanted) for p in found]
+            print("\n".join(problems), file=sys.stderr)
+            return 1 if problems else 0
         if args.command == "checks":
             for check in registry.CHECKS:
                 print(f"{check.name:11} {check.summary}" if args.describe

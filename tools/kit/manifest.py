@@ -78,6 +78,7 @@ def load(path=MANIFEST_PATH):
 def select(exercises, wanted):
     """The exercises named by number ("3", "03"), name ("03_thread_objects")
     or topic part ("thread_objects"); all if none."""
+    wanted = [w for item in wanted or [] for w in item.split(",") if w]
     if not wanted:
         return exercises
     chosen = []

@@ -1,4 +1,5 @@
 """Runs the checks of one variant of one exercise: build, then run."""
+import dataclasses
 import os
 import time
 
@@ -6,18 +7,28 @@ from . import build, checks, registry
 from .results import failed, skipped
 
 
-def run_check(exercise, check_name, source_dir, out_dir, timeouts=None):
-    """One check's result.  `timeouts` ({check: seconds}) overrides the
-    registry's time limit per run (the grader's --workload-timeout)."""
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """How to run checks: `timeouts` ({check: seconds}) overrides the
+    registry's limit per run (the grader's --workload-timeout); `jobs`
+    tests of one check run at once; `first_failure` stops a check at its
+    first failed test (grading: the score is the same)."""
+    timeouts: tuple = ()
+    jobs: int = 1
+    first_failure: bool = False
+
+
+def run_check(exercise, check_name, source_dir, out_dir, options=Options()):
+    """One check's result."""
     check = registry.get(check_name)
-    timeout = (timeouts or {}).get(check_name, check.timeout)
+    timeout = dict(options.timeouts).get(check_name, check.timeout)
     started = time.monotonic()
-    result = _run_check(exercise, check, source_dir, out_dir, timeout)
+    result = _run_check(exercise, check, source_dir, out_dir, timeout, options)
     result.seconds = round(time.monotonic() - started, 2)
     return result
 
 
-def _run_check(exercise, check, source_dir, out_dir, timeout):
+def _run_check(exercise, check, source_dir, out_dir, timeout, options):
     missing = check.missing()
     if missing:
         return skipped(check.name, missing)
@@ -28,11 +39,11 @@ def _run_check(exercise, check, source_dir, out_dir, timeout):
     if check.runs_tests:
         scratch = os.path.join(out_dir, f"{check.name}-runs")
         return checks.run_tests(check, built.binary, scratch, student_files,
-                                timeout)
+                                timeout, options.jobs, options.first_failure)
     return checks.run_workload(check, built.binary, student_files, timeout)
 
 
-def run_variant(exercise, source_dir, out_dir, wanted_checks, timeouts=None):
+def run_variant(exercise, source_dir, out_dir, wanted_checks, options=Options()):
     """{check: CheckResult} for the wanted checks that apply to `exercise`."""
-    return {check: run_check(exercise, check, source_dir, out_dir, timeouts)
+    return {check: run_check(exercise, check, source_dir, out_dir, options)
             for check in exercise.checks if check in wanted_checks}

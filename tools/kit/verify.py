@@ -11,7 +11,7 @@ import time
 
 from . import lint, mutants, runner, table
 from .paths import BUILD_ROOT, KIT_ROOT
-from .results import COMPILE_ERROR, FAIL, PASS, SHOWN
+from .results import COMPILE_ERROR, FAIL, PASS, REFUSED, SHOWN
 
 
 @dataclasses.dataclass
@@ -29,7 +29,9 @@ def _failing(results):
 
 
 def _does_not_compile(result):
-    return result.cause == COMPILE_ERROR
+    """Not built at all: a compile error, or refused by the object policy
+    (then no check ran, so nothing was caught)."""
+    return result.cause in (COMPILE_ERROR, REFUSED)
 
 
 def _solution_row(exercise, out_root):
@@ -86,7 +88,7 @@ def _mutant_row(exercise, mutant, out_root, kind="mutant", repeat=1):
     if result.status == FAIL and mutant.reason not in result.reason:
         got += " for another reason"
     if _does_not_compile(result):
-        got = "does not compile"
+        got = f"not built: {result.reason}"
     if repeat > 1:
         got += f" (caught in {repeat - len(missed)} of {repeat} runs)"
     return Row(exercise.name, variant, expected, got, not missed,

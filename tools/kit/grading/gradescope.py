@@ -19,8 +19,9 @@ import zipfile
 
 from ..results import PASS
 
+from .. import manifest
 from ..paths import KIT_ROOT
-from . import batch, feedback, kitcopy, records
+from . import batch, feedback, kitcopy, records, scoring
 
 TEMPLATES = KIT_ROOT / "tools" / "gradescope"
 STUDENT = "submission"
@@ -85,25 +86,59 @@ def _failure(error):
             f"submission:\n\n{error}", "visibility": "visible", "tests": []}
 
 
+PENDING = "the autograder ran out of time before this exercise"
+
+
+def _pending_record(chosen, checks):
+    entries = [scoring.exercise_entry(e, checks, {}, None,
+                                      scoring.not_graded(PENDING))
+               for e in chosen]
+    return {"student": STUDENT, "notes": [], "exercises": entries}
+
+
+def _merge(record, graded):
+    """Puts the exercises `graded` (a batch's record) has into `record`."""
+    done = {e["name"]: e for e in graded["exercises"]}
+    record["exercises"] = [done.get(e["name"], e) for e in record["exercises"]]
+    record["notes"] += [n for n in graded["notes"] if n not in record["notes"]]
+    record["total"], record["max"] = scoring.totals(record["exercises"])
+
+
+def _write(path, data):
+    records.write_atomically(path, json.dumps(data, indent=2) + "\n")
+
+
 def run(root, exercises, checks, limits):
-    """Grades ROOT/submission, writes ROOT/results/results.json."""
+    """Grades ROOT/submission one exercise at a time, and writes
+    ROOT/results/results.json after each: a run that Gradescope stops at its
+    time limit keeps what it graded (the rest shows as not graded)."""
     results = os.path.join(root, "results", "results.json")
     work = tempfile.mkdtemp(prefix="threadlings-gradescope-")
+    record, data = None, _failure("it stopped before grading anything")
     try:
         classroom = os.path.join(work, "in")
         os.makedirs(classroom)
         os.symlink(os.path.abspath(os.path.join(root, "submission")),
                    os.path.join(classroom, STUDENT))
-        out = os.path.join(work, "out")
-        settings = batch.prepare(out, exercises, checks, limits)
-        batch.run(classroom, out, settings, jobs=1)
-        data = to_gradescope(records.load(out, STUDENT), settings.checks)
+        chosen = manifest.select(manifest.load(), exercises)
+        record = _pending_record(chosen, checks)
+        _merge(record, {"exercises": [], "notes": []})
+        _write(results, to_gradescope(record, checks))
+        for exercise in chosen:
+            out = os.path.join(work, "out", exercise.name)
+            settings = batch.prepare(out, [exercise.name], checks, limits)
+            batch.run(classroom, out, settings, jobs=1)
+            _merge(record, records.load(out, STUDENT))
+            data = to_gradescope(record, checks)
+            _write(results, data)
     except (Exception, SystemExit) as error:
         traceback.print_exc()
         data = _failure(error)
+        if record is not None:      # keep what was graded before the error
+            data = dict(to_gradescope(record, checks), output=data["output"])
+        _write(results, data)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    records.write_atomically(results, json.dumps(data, indent=2) + "\n")
     print(f"gradescope: score {data['score']}, results in {results}")
     return 0
 

@@ -165,11 +165,16 @@ def jail_command(slot, limits, network_prefix, grade_script, command, channel):
     return [*network_prefix, *jail, "--", *command]
 
 
+def compiler_environment(kit_root):
+    """Graded builds compile through the kit's include guard (cc_guard.py)."""
+    return {"CC": os.path.join(kit_root, "tools", "kit", "grading", "cc_guard.py"),
+            "THREADLINGS_REAL_CC": os.environ.get("CC", "gcc")}
+
+
 def clean_environment(scratch, kit_root):
     return {"PATH": SYSTEM_PATH, "HOME": scratch, "TMPDIR": os.path.join(scratch, "tmp"),
             "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
-            "CC": os.path.join(kit_root, "tools", "kit", "grading", "cc_guard.py"),
-            "THREADLINGS_REAL_CC": os.environ.get("CC", "gcc")}
+            **compiler_environment(kit_root)}
 
 
 def slot_processes(slot):

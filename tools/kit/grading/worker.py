@@ -35,6 +35,9 @@ def parser():
                         help="where the results go (a file of the grader's)")
     worker.add_argument("--workload-timeout", type=int, default=0,
                         help="seconds for one workload run (0: the registry's)")
+    worker.add_argument("--full", action="store_true",
+                        help="run every test of a check, not only up to "
+                        "its first failure")
     worker.add_argument("--fsize", type=int, default=FILE_SIZE_LIMIT,
                         help="the file-size limit the checks run under")
     return worker
@@ -84,12 +87,12 @@ def _kill_strays(timeout=10):
     return found
 
 
-def _run_check(exercise, check, scratch, fsize, timeouts):
+def _run_check(exercise, check, scratch, fsize, options):
     seen = len(_limit_events(scratch))
     result = runner.run_check(exercise, check,
                               os.path.join(scratch, "exercises", exercise.name),
                               os.path.join(scratch, "build", exercise.name),
-                              timeouts)
+                              options)
     killed = _limit_events(scratch)[seen:]
     too_big = _files_at_the_limit(scratch, fsize)
     if too_big:
@@ -123,14 +126,16 @@ def main(argv):
     jail.prctl(PR_SET_DUMPABLE, 0)
     os.set_inheritable(args.results_fd, False)
     exercises = manifest.select(manifest.load(), args.exercise)
-    timeouts = {c.name: args.workload_timeout for c in registry.CHECKS
-                 if not c.runs_tests and args.workload_timeout}
+    options = runner.Options(
+        timeouts=tuple((c.name, args.workload_timeout) for c in registry.CHECKS
+                       if not c.runs_tests and args.workload_timeout),
+        first_failure=not args.full)
     for check in args.check:        # before any submitted code runs
         registry.get(check).missing()
     for exercise in exercises:
         for check in (c for c in exercise.checks if c in args.check):
             result, left_running = _run_check(exercise, check, args.scratch,
-                                              args.fsize, timeouts)
+                                              args.fsize, options)
             _send(args.results_fd, {"exercise": exercise.name, "check": check,
                                     "result": result})
             if left_running:
