@@ -11,27 +11,35 @@ VERIFY_OPTIONS = $(if $(REPEAT),--repeat $(REPEAT))
 # One target per check of the registry: `make tsan EX=03`.
 CHECKS := $(shell $(KIT) checks)
 
-.PHONY: help deps test verify $(CHECKS) hint list clean
+.PHONY: help deps doctor test verify $(CHECKS) hint list clean status next \
+        watch reset student-copy
 
 help:
 	@echo "threadlings: learn POSIX threads by making failing checks pass"
 	@echo
 	@echo "  make deps          install what the kit needs (Debian packages)"
+	@echo "  make doctor        is this machine ready for every check?"
 	@echo "  make list          the exercises, in course order"
 	@echo "  make test          run every check of every exercise"
 	@echo "  make test EX=03    one exercise (its number or its name)"
 	@echo "  make CHECK [EX=03] one check; the checks:"
 	@$(KIT) checks --describe | sed 's/^/                       /'
-	@echo "  make hint EX=03    the next hint for an exercise"
+	@echo "  make status        every exercise's checks (last runs), and the next"
+	@echo "  make next          test the first exercise that does not pass yet"
+	@echo "  make watch [EX=03] test again each time the file is saved"
+	@echo "  make hint EX=03    the next hint for an exercise (N=2: hint 2 again)"
+	@echo "  make reset EX=03   put the stub back (asks; FORCE=1 does not)"
 	@echo "  make verify        the kit's own test: solutions pass, stubs"
 	@echo "                     and mutants fail (REPEAT=n: each mutant's"
 	@echo "                     check n times, all must catch it)"
+	@echo "  make compile_commands.json   for clangd (editors: go to definition, errors)"
 	@echo "  make clean         remove build/"
 	@echo
 	@echo "Instructors (README.md, \"Grading\"):"
 	@echo "  make grade SUBMISSIONS=class/ GRADES=grades/ [JOBS=n] [EX=NN]"
 	@echo "                     grade a folder of submissions"
-	@echo "  make gradescope    build/gradescope/autograder.zip"
+	@echo "  make gradescope [EX=01,02]  build/gradescope/autograder.zip"
+	@echo "  make student-copy DEST=dir  the kit without solutions (+ .tar.gz)"
 	@echo "  make grade-selftest  the grader's own test (bad submissions)"
 	@echo
 	@echo "Options: JOBS=n (parallel exercises), JUNIT=file.xml (also write"
@@ -50,10 +58,31 @@ verify:
 	@$(KIT) verify $(KIT_OPTIONS) $(VERIFY_OPTIONS)
 
 hint:
-	@$(KIT) hint $(EX)
+	@$(KIT) hint $(EX) $(if $(N),--stage $(N))
 
 list:
 	@$(KIT) list
+
+doctor:
+	@$(KIT) doctor
+
+status:
+	@$(KIT) status
+
+next:
+	@$(KIT) next
+
+watch:
+	@$(KIT) watch $(EX)
+
+reset:
+	@$(KIT) reset $(or $(EX),$(error give EX=NN)) $(if $(FORCE),--force)
+
+compile_commands.json: exercises/manifest.toml
+	@$(KIT) compile-commands
+
+student-copy:
+	@$(KIT) student-copy $(or $(DEST),$(error give DEST=folder))
 
 clean:
 	rm -rf build

@@ -198,6 +198,25 @@ def build(exercise, check, source_dir, out_dir):
     return Built(ok, binary, log, objects=student)
 
 
+def compile_database(exercises):
+    """clangd's compile_commands.json entries: every C file of the kit and
+    of the stubs, with the flags of the first check that builds it."""
+    entries, seen = [], set()
+    for exercise in exercises:
+        for check in (registry.get(c) for c in exercise.checks):
+            sources = [str(exercise.exercise_dir / n) for n in exercise.edit]
+            sources += [str(exercise.solution_dir / n) for n in exercise.edit]
+            for source in sources + kit_sources(exercise, check):
+                if source in seen:
+                    continue
+                seen.add(source)
+                entries.append({"directory": str(KIT_ROOT), "file": source,
+                                "arguments": compile_command(
+                                    exercise, check, source,
+                                    os.devnull)})
+    return entries
+
+
 def prebuild(exercise, check):
     """Builds the kit's objects of `check` for `exercise` into the cache;
     the problems, if any (a grader fills the cache before grading)."""

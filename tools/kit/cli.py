@@ -1,11 +1,12 @@
 """The command line behind the Makefile: test, verify, hint, list."""
 import argparse
 import concurrent.futures
+import json
 import os
 import sys
 
-from . import (build, hints, manifest, mutants, output, registry, runner, table,
-               verify)
+from . import (build, doctor, hints, manifest, mutants, output, registry, runner,
+               student, table, verify)
 from .paths import BUILD_ROOT, KIT_ROOT
 from .results import FAIL, PASS, SKIP
 
@@ -39,7 +40,24 @@ def _parser():
                                  "times; every run must catch it")
     hint = commands.add_parser("hint")
     hint.add_argument("exercise", nargs="?")
+    hint.add_argument("--stage", type=int, help="show this hint again")
     commands.add_parser("list")
+    commands.add_parser("status", help="each exercise's checks, from the "
+                        "last runs, and the next exercise")
+    commands.add_parser("next", help="test the first exercise that does "
+                        "not pass yet")
+    watch = commands.add_parser("watch", help="test an exercise again each "
+                                "time its file is saved")
+    watch.add_argument("exercise", nargs="?")
+    reset = commands.add_parser("reset", help="put an exercise's stub back")
+    reset.add_argument("exercise")
+    reset.add_argument("--force", action="store_true")
+    commands.add_parser("doctor", help="is this machine ready for every check?")
+    commands.add_parser("compile-commands", help="write compile_commands.json "
+                        "for clangd and other editors")
+    copy = commands.add_parser("student-copy", help="the kit without "
+                               "solutions, as a folder and a .tar.gz")
+    copy.add_argument("destination")
     checks = commands.add_parser("checks", help="the checks' names (the "
                                  "registry's), one a line")
     checks.add_argument("--describe", action="store_true")
@@ -61,25 +79,36 @@ def _parser():
 
 
 def _explain_failures(exercises, results, detailed):
+    """Each distinct failure once: a test that fails alike in two checks
+    (functional and asan run the same tests) is not listed again."""
     lines = []
     for exercise in exercises:
+        seen = set()
         for check, result in results[exercise.name].items():
             if result.status == PASS:
                 continue
             lines.append(f"  {exercise.name} {check}: {result.reason}")
-            if detailed:
-                lines += [f"      {t.short_name}: {t.message}"
-                          for t in result.failed_tests()[1:]]
+            seen.add(result.reason)
+            if not detailed:
+                continue
+            for test in result.failed_tests()[1:]:
+                line = f"{test.short_name}: {test.message}"
+                if line not in seen:
+                    seen.add(line)
+                    lines.append(f"      {line}")
     return lines
 
 
-def _next_step(exercises, results):
+def _next_step(exercises, results, checks):
     for exercise in exercises:
         if any(r.status != PASS for r in results[exercise.name].values()):
             return (f"Next: read exercises/{exercise.name}/README.md and edit "
                     f"{', '.join(exercise.edit)};\n"
                     f"      `make test EX={exercise.number}` checks it, "
                     f"`make hint EX={exercise.number}` gives a hint.")
+    if list(checks) != list(ALL_CHECKS):
+        return f"The {', '.join(checks)} check{'s' if len(checks) > 1 else ''} " \
+            "passed; `make test` runs them all."
     return "Every check passes."
 
 
@@ -99,15 +128,17 @@ def test(args):
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futures = {pool.submit(check_one, e): e for e in exercises}
         for future in concurrent.futures.as_completed(futures):
-            results[futures[future].name] = future.result()
-            print(f"checked {futures[future].name}", file=sys.stderr, flush=True)
+            exercise = futures[future]
+            results[exercise.name] = future.result()
+            student.save(exercise, results[exercise.name], args.source_root)
+            print(f"checked {exercise.name}", file=sys.stderr, flush=True)
     print(table.results_table(exercises, results, checks))
     failures = _explain_failures(exercises, results, len(exercises) == 1)
     if failures:
         print("\nWhy:")
         print("\n".join(failures))
     print()
-    print(_next_step(exercises, results))
+    print(_next_step(exercises, results, checks))
     output.write_json(args.json, exercises, results)
     if args.junit:
         output.write_junit(args.junit, exercises, results)
@@ -121,12 +152,46 @@ def test(args):
     return 0 if counts[PASS] == len(all_results) else 1
 
 
+def _test_args(exercise):
+    return _parser().parse_args(["test", "--exercise", exercise.name])
+
+
+def _student_command(args):
+    exercises = manifest.load()
+    source_root = str(KIT_ROOT / "exercises")
+    if args.command == "status":
+        print(student.status(exercises, source_root))
+        return 0
+    if args.command == "student-copy":
+        return student.student_copy(args.destination)
+    if args.command == "reset":
+        (exercise,) = manifest.select(exercises, [args.exercise])
+        return student.reset(exercise, args.force)
+    wanted = getattr(args, "exercise", None)
+    exercise = manifest.select(exercises, [wanted])[0] if wanted else \
+        student.next_exercise(exercises, source_root)
+    if exercise is None:
+        print("Every exercise passes every check.")
+        return 0
+    if args.command == "next":
+        return test(_test_args(exercise))
+    return student.watch(exercise, exercises, source_root,
+                         lambda e: test(_test_args(e)))
+
+
 def main(argv):
     args = _parser().parse_args(argv)
     try:
         if args.command == "test":
             return test(args)
+        if args.command in ("status", "next", "watch", "reset", "student-copy"):
+            return _student_command(args)
         if args.command == "verify":
+            if not (KIT_ROOT / "solutions").is_dir():
+                print("make verify proves the kit's tests against its reference "
+                      "solutions, and this copy of the kit has none (a "
+                      "student's copy): `make test` is the command here.")
+                return 2
             exercises = manifest.select(manifest.load(), args.exercise)
             return verify.verify(exercises, args.jobs, max(1, args.repeat))
         if args.command == "hint":
@@ -134,7 +199,7 @@ def main(argv):
                 print("Which exercise? For example: make hint EX=01")
                 return 2
             (exercise,) = manifest.select(manifest.load(), [args.exercise])
-            print(hints.next_hint(exercise))
+            print(hints.next_hint(exercise, args.stage))
             return 0
         if args.command == "mutant":
             (exercise,) = manifest.select(manifest.load(), [args.exercise])
@@ -150,6 +215,16 @@ def main(argv):
                                                     wanted) for p in found]
             print("\n".join(problems), file=sys.stderr)
             return 1 if problems else 0
+        if args.command == "doctor":
+            text, problems = doctor.report()
+            print(text)
+            return 1 if problems else 0
+        if args.command == "compile-commands":
+            target = KIT_ROOT / "compile_commands.json"
+            target.write_text(json.dumps(build.compile_database(manifest.load()),
+                                         indent=1) + "\n")
+            print(f"wrote {target.relative_to(KIT_ROOT)}")
+            return 0
         if args.command == "checks":
             for check in registry.CHECKS:
                 print(f"{check.name:11} {check.summary}" if args.describe

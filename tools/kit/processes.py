@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 
 from .paths import FILE_SIZE_LIMIT
@@ -46,6 +47,17 @@ def _kill_group(process):
         pass
 
 
+_running = set()                 # the process groups of runs in progress
+_running_lock = threading.Lock()
+
+
+def kill_running():
+    """Kills every run in progress (Ctrl-C in `make watch`)."""
+    with _running_lock:
+        for process in list(_running):
+            _kill_group(process)
+
+
 def run(command, *, timeout, env=None, cwd=None, limits=()):
     """Runs `command`; `limits` are extra prlimit options (--nproc=...)."""
     limited = ["prlimit", f"--fsize={FILE_SIZE_LIMIT}", "--core=0",
@@ -57,10 +69,14 @@ def run(command, *, timeout, env=None, cwd=None, limits=()):
         process = subprocess.Popen(
             limited, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
             env=full_env, cwd=cwd, start_new_session=True)
+        with _running_lock:
+            _running.add(process)
         try:
             returncode = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             returncode = None
+        with _running_lock:
+            _running.discard(process)
         _kill_group(process)
         process.wait()
         (stdout, out_cut), (stderr, err_cut) = _read_capped(out), _read_capped(err)
