@@ -153,7 +153,8 @@ def _kit_object(exercise, check, source, fallback_dir):
     name = os.path.basename(source)[:-2] + ".o"
     shared = "harness" if _in_harness(source) else exercise.name
     inputs = [source, *headers(exercise)]
-    for folder in (os.path.join(object_cache(), check.name, shared),
+    cache = os.path.join(object_cache(), os.path.basename(compiler()))
+    for folder in (os.path.join(cache, check.name, shared),
                    fallback_dir):
         if folder is None:
             continue
