@@ -106,15 +106,34 @@ def _criterion_status(json_path, suite_name, test):
     return None
 
 
-def _finding(check, done, student_files):
-    return check.read_report(done.stderr, student_files) \
+def read_reports(report):
+    """What the tool wrote to `report`* (a sanitizer adds the pid)."""
+    folder, stem = os.path.split(report)
+    texts = []
+    for name in sorted(os.listdir(folder)):
+        if name.startswith(os.path.basename(stem)):
+            with open(os.path.join(folder, name), encoding="utf-8",
+                      errors="replace") as handle:
+                texts.append(handle.read(processes.OUTPUT_KEPT))
+    return "\n".join(texts)
+
+
+def _clear_reports(report):
+    folder, stem = os.path.split(report)
+    os.makedirs(folder, exist_ok=True)
+    for name in os.listdir(folder):
+        if name.startswith(stem):
+            os.remove(os.path.join(folder, name))
+
+
+def _finding(check, report_text, student_files):
+    return check.read_report(report_text, student_files) \
         if check.read_report else None
 
 
-def _judge_test(check, entry, done, notes, student_files):
+def _judge_test(check, entry, done, notes, found):
     """(status, cause, message, places) for one test run."""
     hint, notes, exited = notes
-    found = _finding(check, done, student_files)
     crash_places = found.places if found else []
     if done.timed_out:
         return FAIL, TIMEOUT, "did not finish even after its time limit" + \
@@ -150,18 +169,23 @@ def _judge_test(check, entry, done, notes, student_files):
 
 def _run_one_test(check, binary, scratch, student_files, timeout, suite, test):
     stem = os.path.join(scratch, f"{suite}.{test}")
+    report = stem + ".report"
     for leftover in (stem + ".json", stem + ".notes"):
         if os.path.exists(leftover):
             os.remove(leftover)
-    env = dict(check.environment(), THREADLINGS_NOTES=stem + ".notes")
+    _clear_reports(report)
+    env = dict(check.environment(report), THREADLINGS_NOTES=stem + ".notes")
     done = processes.run(
-        [*check.argv(binary), "--filter", f"{suite}/{test}", "-j1",
+        [*check.argv(binary, report), "--filter", f"{suite}/{test}", "-j1",
          f"--json={stem}.json"], timeout=timeout, env=env)
+    report_text = read_reports(report)
+    found = _finding(check, report_text, student_files)
     status, cause, message, places = _judge_test(
         check, _criterion_status(stem + ".json", suite, test), done,
-        _read_notes(stem + ".notes"), student_files)
+        _read_notes(stem + ".notes"), found)
     return TestResult(f"{suite}/{test}", status, cause, message, places,
-                      done.stdout + done.stderr)
+                      report_text + done.stdout + done.stderr,
+                      found.details if found and status != PASS else [])
 
 
 def run_tests(check, binary, scratch, student_files, timeout, jobs=1,
@@ -195,12 +219,14 @@ def run_tests(check, binary, scratch, student_files, timeout, jobs=1,
     return from_tests(check.name, [results[t] for t in tests if t in results])
 
 
-def _workload_outcome(check, done, token, student_files, timeout):
+def _workload_outcome(check, done, token, found, timeout):
     """(cause, reason, places); cause None if the workload passed."""
     finished = f"threadlings: workload finished {token}" in done.stdout
     own = re.search(r"^threadlings: workload: (.*)$", done.stderr, re.M)
-    found = _finding(check, done, student_files)
-    if found:  # a report printed before a hang says more than the hang
+    # A report on the student's own lines comes first (one printed before a
+    # hang says more than the hang); the workload's own message beats a
+    # report that names none of them (a thread leak seen in main, say).
+    if found and (found.places or not own):
         return SANITIZER, found.message, found.places
     if done.timed_out:
         return TIMEOUT, f"the workload did not finish within {timeout} s: a " \
@@ -220,13 +246,17 @@ def _workload_outcome(check, done, token, student_files, timeout):
 def run_workload(check, binary, student_files, timeout):
     """The workload, under the check's tool."""
     token = secrets.token_hex(8)
-    env = dict(check.environment(), THREADLINGS_TOKEN=token)
-    done = processes.run(check.argv(binary), timeout=timeout, env=env)
-    cause, reason, places = _workload_outcome(check, done, token,
-                                              student_files, timeout)
+    report = os.path.join(os.path.dirname(binary), f"{check.name}-runs", "report")
+    _clear_reports(report)
+    env = dict(check.environment(report), THREADLINGS_TOKEN=token)
+    done = processes.run(check.argv(binary, report), timeout=timeout, env=env)
+    report_text = read_reports(report)
+    found = _finding(check, report_text, student_files)
+    cause, reason, places = _workload_outcome(check, done, token, found, timeout)
     status = FAIL if cause else PASS
+    details = found.details if found and cause == SANITIZER else []
     test = TestResult(check.name, status, cause or PASSED, reason, places,
-                      done.stderr + done.stdout)
+                      report_text + done.stderr + done.stdout, details)
     result = from_tests(check.name, [test])
     result.reason, result.report = reason, test.output
     return result

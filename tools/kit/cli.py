@@ -91,11 +91,27 @@ def _explain_failures(exercises, results, detailed):
             seen.add(result.reason)
             if not detailed:
                 continue
+            lines += [f"      {line}" for line in result.details]
+            if os.environ.get("V") == "1":
+                lines += _full_report(result)
             for test in result.failed_tests()[1:]:
                 line = f"{test.short_name}: {test.message}"
                 if line not in seen:
                     seen.add(line)
                     lines.append(f"      {line}")
+    return lines
+
+
+def _full_report(result):
+    """V=1: the tools' own reports and output of the failed runs."""
+    runs = result.failed_tests() or [result]
+    lines = []
+    for run in runs:
+        text = getattr(run, "output", "") or getattr(run, "report", "")
+        if text.strip():
+            lines.append(f"      --- {getattr(run, 'name', result.check)}: full "
+                         "report and output ---")
+            lines += [f"      | {line}" for line in text.rstrip().splitlines()]
     return lines
 
 

@@ -31,12 +31,15 @@ WRAPPED = ("exit", "_exit", "_Exit", "quick_exit", "pthread_exit",
            "pthread_create", "pthread_cond_wait", "pthread_cond_timedwait")
 
 # Options every run gets, whatever its check (a sanitizer ignores the
-# others' variables).
+# others' variables).  Reports go to files of their own ({report} is a path
+# the runner picks; a sanitizer appends the process id), apart from what
+# the code under test prints.
 SANITIZER_ENV = {
     "ASAN_OPTIONS": "detect_leaks=0:detect_stack_use_after_return=1:"
-                    "halt_on_error=1:abort_on_error=0",
-    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
-    "TSAN_OPTIONS": "exitcode=66:halt_on_error=0:second_deadlock_stack=1",
+                    "halt_on_error=1:abort_on_error=0:log_path={report}",
+    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:log_path={report}",
+    "TSAN_OPTIONS": "exitcode=66:halt_on_error=0:second_deadlock_stack=1:"
+                    "log_path={report}",
 }
 
 HELGRIND_SUPPRESSIONS = KIT_ROOT / "tests" / "harness" / "helgrind.supp"
@@ -60,13 +63,15 @@ class Check:
     def runs_tests(self):
         return self.program == TESTS
 
-    def argv(self, binary):
+    def argv(self, binary, report):
         """The command that runs `binary` (a test binary gets its options
-        appended by the runner)."""
-        return [part.format(binary=binary) for part in self.command] or [binary]
+        appended by the runner); the tool's report goes to `report`*."""
+        return [part.format(binary=binary, report=report)
+                for part in self.command] or [binary]
 
-    def environment(self):
-        return dict(SANITIZER_ENV, **dict(self.env))
+    def environment(self, report):
+        return {name: value.format(report=report) for name, value in
+                dict(SANITIZER_ENV, **dict(self.env)).items()}
 
     def missing(self):
         """Why this check cannot run on this machine, or None."""
@@ -99,7 +104,8 @@ CHECKS = (
           needs=(requirements.valgrind,),
           command=("valgrind", "--tool=helgrind", "-q", "--fair-sched=yes",
                    f"--suppressions={HELGRIND_SUPPRESSIONS}",
-                   f"--error-exitcode={HELGRIND_EXIT}", "{binary}"),
+                   f"--error-exitcode={HELGRIND_EXIT}", "--log-file={report}",
+                   "{binary}"),
           # glibc reuses thread stacks under a lock helgrind cannot see; with
           # the cache off, a thread that creates threads while another joins
           # is not reported as racing inside glibc.  The workload runs fewer

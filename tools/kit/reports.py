@@ -1,5 +1,11 @@
-"""Reads sanitizer and valgrind reports: the one line a student needs, and
-the places in the student's files the report points to."""
+"""Reads sanitizer and valgrind reports: the one line a student needs, the
+places in the student's files the report points to, and an explanation in
+the lessons' words with each of those lines of the student's file.
+
+The reports are read from files of their own (the tools' log_path and
+--log-file, see registry.py), never from the program's output.  For a
+race, the access made without a lock is named as the culprit.
+"""
 import dataclasses
 import re
 
@@ -24,6 +30,132 @@ HELGRIND_VARIABLE = re.compile(r'inside data symbol "(\w+)"')
 class Finding:
     message: str
     places: list                  # [Place] in the student's files
+    details: list = dataclasses.field(default_factory=list)  # lines to show
+
+
+# What each kind of report means, in the lessons' words.
+LESSONS = (
+    (re.compile(r"data race", re.I),
+     "two threads used the same memory at the same time, at least one of "
+     "them writing, and no one mutex was held by both: take the same mutex "
+     "around every access to it, reads included"),
+    (re.compile(r"lock-order-inversion|lock order", re.I),
+     "two mutexes are taken in opposite orders in two places: each thread "
+     "can hold one and wait forever for the other; take them in one fixed "
+     "order everywhere"),
+    (re.compile(r"unlock of an unlocked mutex|unlocked a not-locked lock|"
+                r"unlocked lock .* currently held by", re.I),
+     "a mutex was unlocked that this thread had not locked: every unlock "
+     "must follow a lock of the same mutex on the same path"),
+    (re.compile(r"un-held mutex|without holding|mutex not held", re.I),
+     "a condition variable was used without holding its mutex: lock the "
+     "mutex, check the condition in a while loop, wait, unlock"),
+    (re.compile(r"thread leak", re.I),
+     "a thread was started and never joined (or detached): join every "
+     "thread you create before returning"),
+    (re.compile(r"still holds", re.I),
+     "a thread ended while holding a mutex: unlock it on every path out, "
+     "error paths and early returns included"),
+    (re.compile(r"destroy of a locked mutex|destroy", re.I),
+     "a mutex was destroyed while locked: unlock it first, and destroy it "
+     "only when no thread can use it any more"),
+)
+
+
+def lesson(kind):
+    return next((text for pattern, text in LESSONS if pattern.search(kind)), "")
+
+
+@dataclasses.dataclass
+class Access:
+    """One side of a report: a thread's access or lock, where, and whether
+    it held a mutex."""
+    who: str
+    what: str
+    locked: bool | None           # None: the report does not say
+    place: Place | None
+
+
+def _source_line(sources, place):
+    try:
+        with open(sources[place.file], encoding="utf-8", errors="replace") as handle:
+            for number, text in enumerate(handle, 1):
+                if number == place.line:
+                    return text.strip()
+    except (OSError, KeyError, TypeError):
+        pass
+    return ""
+
+
+def _explain(kind, accesses, sources):
+    """The lines under a headline: what it means, then each access at its
+    line of the student's file, the one made without a lock marked."""
+    lines = []
+    meaning = lesson(kind)
+    if meaning:
+        lines.append(f"what it means: {meaning}")
+    unlocked = [a for a in accesses if a.locked is False]
+    for access in accesses:
+        if not access.place:
+            continue
+        held = {True: "holding a lock", False: "holding no lock",
+                None: ""}[access.locked]
+        blame = " <- made without a lock" if unlocked and access in unlocked \
+            and len(unlocked) < len(accesses) else ""
+        code = _source_line(sources, access.place)
+        lines.append(f"{access.place.file}:{access.place.line}" +
+                     (f": {code}" if code else ""))
+        lines.append(f"    {access.what} by {access.who}" +
+                     (f", {held}" if held else "") +
+                     f" (in {access.place.function}){blame}")
+    return lines
+
+
+def _culprit(accesses, student_files):
+    """The access in the student's files to name first: the one made without
+    a lock, if the others held one; else the first."""
+    placed = [a for a in accesses if a.place and a.place.file in student_files]
+    unlocked = [a for a in placed if a.locked is False]
+    if unlocked and len(unlocked) < len(placed):
+        return unlocked[0]
+    return placed[0] if placed else None
+
+
+TSAN_ACCESS = re.compile(
+    r"^  (?P<what>(?:Previous )?(?:atomic )?(?:write|read)) of size \d+ at \S+ "
+    r"by (?P<who>main thread|thread T\d+)(?P<mutexes> \(mutexes: [^)]*\))?:\n"
+    r"(?P<frames>(?:    #\d+ .*\n?)+)", re.I | re.M)
+TSAN_LOCK = re.compile(
+    r"^  Mutex (?P<taken>M\d+) acquired here while holding mutex (?P<held>M\d+) "
+    r"in (?P<who>main thread|thread T\d+):\n(?P<frames>(?:    #\d+ .*\n?)+)",
+    re.M)
+
+
+def _where(frames, student_files):
+    """The first frame in the student's files, else the first in a C file
+    (the kit's tests or workload)."""
+    mine = _places(frames, student_files)
+    if mine:
+        return mine[0]
+    for function, path, line in frames[:1]:
+        return Place(path.rsplit("/", 1)[-1], int(line), function)
+    return None
+
+
+def _tsan_accesses(report, student_files):
+    accesses = []
+    for found in TSAN_ACCESS.finditer(report):
+        accesses.append(Access(found["who"], found["what"].lower(),
+                               bool(found["mutexes"]), _where(
+                                   SANITIZER_FRAME.findall(found["frames"]),
+                                   student_files)))
+    for found in TSAN_LOCK.finditer(report):
+        frames = [f for f in SANITIZER_FRAME.findall(found["frames"])
+                  if not f[0].startswith("pthread_")]
+        accesses.append(Access(found["who"], f"lock of {found['taken']} while "
+                               f"holding {found['held']}", None,
+                               _where(frames, student_files)))
+    return accesses
 
 
 def _places(frames, student_files):
@@ -48,15 +180,23 @@ def _variable(pattern, text):
 
 
 def sanitizer_finding(stderr, student_files):
-    """'ThreadSanitizer: data race in worker (counter.c:12)', or None."""
+    """'ThreadSanitizer: data race in worker (counter.c:12)', or None.
+    `student_files`: {file name: path} of the student's files."""
     headline = SANITIZER_HEADLINE.search(stderr)
     if headline:
         tool, kind = headline.groups()
-        frames = SANITIZER_FRAME.findall(stderr[headline.end():])
-        where = _first_frame_in(frames, student_files)
+        report = stderr[headline.start():]
+        end = report.find("\nSUMMARY:")
+        report = report[:end] if end > 0 else report
+        frames = SANITIZER_FRAME.findall(report)
+        accesses = _tsan_accesses(report, student_files)
+        culprit = _culprit(accesses, student_files)
+        where = str(culprit.place) if culprit else \
+            _first_frame_in(frames, student_files)
         return Finding(f"{tool}: {kind}" + _variable(TSAN_VARIABLE, stderr) +
                        (f" in {where}" if where else ""),
-                       _places(frames, student_files))
+                       _places(frames, student_files),
+                       _explain(kind, accesses, student_files))
     undefined = UBSAN_HEADLINE.search(stderr)
     if undefined:
         where = undefined.group(1).rsplit("/", 1)[-1]
@@ -82,6 +222,25 @@ def _helgrind_blocks(stderr):
         yield block
 
 
+HELGRIND_SIDE = re.compile(r"(?:Possible data race during|This conflicts with a "
+                           r"previous) (\w+) of size \d+ .*?by (thread #\d+)")
+
+
+def _helgrind_accesses(lines, student_files):
+    """The two sides of a helgrind race, each with its 'Locks held' line."""
+    accesses, current = [], None
+    for line in lines:
+        side = HELGRIND_SIDE.search(line)
+        if side:
+            current = Access(side.group(2), side.group(1), None, None)
+            accesses.append(current)
+        elif current and line.startswith("Locks held:"):
+            current.locked = not line.startswith("Locks held: none")
+        elif current and current.place is None:
+            current.place = _where(HELGRIND_FRAME.findall(line), student_files)
+    return accesses
+
+
 def helgrind_finding(stderr, student_files):
     """'helgrind: Possible data race ... in worker (counter.c:12)', or None."""
     for block in _helgrind_blocks(stderr):
@@ -95,8 +254,12 @@ def helgrind_finding(stderr, student_files):
                           "", headlines[0])
         text = "\n".join(block[start:])
         frames = HELGRIND_FRAME.findall(text)
-        where = _first_frame_in(frames, student_files)
+        accesses = _helgrind_accesses(block[start:], student_files)
+        culprit = _culprit(accesses, student_files)
+        where = str(culprit.place) if culprit else \
+            _first_frame_in(frames, student_files)
         return Finding("helgrind: " + headline + _variable(HELGRIND_VARIABLE, text) +
                        (f" in {where}" if where else ""),
-                       _places(frames, student_files))
+                       _places(frames, student_files),
+                       _explain(headline, accesses, student_files))
     return None

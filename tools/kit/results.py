@@ -50,7 +50,8 @@ class TestResult:
     cause: str = PASSED
     message: str = ""
     places: list = dataclasses.field(default_factory=list)
-    output: str = ""              # this run's own output, for the curious
+    output: str = ""              # this run's report and output, for the curious
+    details: list = dataclasses.field(default_factory=list)  # explanation lines
 
     @property
     def short_name(self):
@@ -67,6 +68,7 @@ class CheckResult:
     report: str = ""              # the tool's own report (builds, workloads)
     seconds: float = 0.0
     places: list = dataclasses.field(default_factory=list)
+    details: list = dataclasses.field(default_factory=list)
 
     def failed_tests(self):
         return [t for t in self.tests if t.status == FAIL]
@@ -91,4 +93,4 @@ def from_tests(check, tests):
     first = failures[0]
     return CheckResult(check, FAIL, first.cause,
                        f"{first.short_name}: {first.message}", tests,
-                       places=list(first.places))
+                       places=list(first.places), details=list(first.details))

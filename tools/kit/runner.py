@@ -35,7 +35,7 @@ def _run_check(exercise, check, source_dir, out_dir, timeout, options):
     built = build.build(exercise, check, source_dir, out_dir)
     if not built.ok:
         return failed(check.name, built.cause, built.reason(), built.log)
-    student_files = set(exercise.edit)
+    student_files = {name: os.path.join(source_dir, name) for name in exercise.edit}
     if check.runs_tests:
         scratch = os.path.join(out_dir, f"{check.name}-runs")
         return checks.run_tests(check, built.binary, scratch, student_files,
