@@ -44,8 +44,11 @@ def _exercise_section(exercise):
     if not problems:
         return lines + ["Every check passed.", ""]
     for check, entry in problems:
-        what = "skipped (not counted)" if entry["status"] == SKIP else "failed"
-        lines.append(f"- **{check}** {what}, 0 of {entry['max']} points: "
+        if entry["status"] == SKIP:
+            lines.append(f"- **{check}** could not run on the grading machine "
+                         f"and is left out of the maximum: {_cell(entry['reason'])}")
+            continue
+        lines.append(f"- **{check}** failed, 0 of {entry['max']} points: "
                      f"{_cell(entry['reason'])}")
         lines += _failed_tests(entry)
     return lines + [""]

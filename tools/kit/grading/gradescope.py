@@ -17,7 +17,7 @@ import tempfile
 import traceback
 import zipfile
 
-from ..results import PASS
+from ..results import FAIL, SKIP
 
 from .. import manifest
 from ..paths import KIT_ROOT
@@ -74,8 +74,10 @@ def to_gradescope(record, checks):
                 "name": f"{exercise['name']}: {name}",
                 "number": f"{number}.{index}",
                 "score": entry["points"], "max_score": entry["max"],
-                "status": "passed" if entry["status"] == PASS else "failed",
-                "output": _test_output(entry), "visibility": "visible"})
+                "status": "failed" if entry["status"] == FAIL else "passed",
+                "output": _test_output(entry) if entry["status"] != SKIP else
+                "not counted: this check cannot run on the grading machine: "
+                + entry["reason"], "visibility": "visible"})
     return {"score": record["total"], "output": feedback.render(record, checks),
             "output_format": "md", "visibility": "visible",
             "stdout_visibility": "hidden", "tests": tests}

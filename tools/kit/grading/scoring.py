@@ -1,7 +1,9 @@
 """Scores: a check earns its weight (from the manifest) only if it passed;
-a skipped check earns nothing and says why.  This module turns what the
+a skipped check (its tool cannot run on the grading machine) is left out of
+the maximum, with its reason shown, so that a whole class does not lose
+its points to the machine.  This module turns what the
 checks found into one submission's record (see records.py)."""
-from ..results import CAUSES, FAIL, NO_REPORT, PASS, PASSED, STATUSES
+from ..results import CAUSES, FAIL, NO_REPORT, PASS, PASSED, SKIP, STATUSES
 
 MAX_TEXT = 1000
 MAX_TESTS = 200
@@ -36,7 +38,8 @@ def check_entry(weight, raw):
         raw = {"status": FAIL, "reason": "the check gave no result"}
     status = _status(raw.get("status"))
     return {"status": status, "points": weight if status == PASS else 0,
-            "max": weight, "cause": _cause(raw.get("cause"), status),
+            "max": 0 if status == SKIP else weight,
+            "cause": _cause(raw.get("cause"), status),
             "reason": _text(raw.get("reason")),
             "tests": _tests(raw.get("tests"))}
 
