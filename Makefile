@@ -39,6 +39,7 @@ help:
 	@echo "  make grade SUBMISSIONS=class/ GRADES=grades/ [JOBS=n] [EX=NN]"
 	@echo "                     grade a folder of submissions"
 	@echo "  make gradescope [EX=01,02]  build/gradescope/autograder.zip"
+	@echo "  make github-classroom [EX=01,02]  a GitHub Classroom workflow"
 	@echo "  make student-copy DEST=dir  the kit without solutions (+ .tar.gz)"
 	@echo "  make grade-selftest  the grader's own test (bad submissions)"
 	@echo
@@ -92,7 +93,7 @@ clean:
 #   make grade SUBMISSIONS=class/ GRADES=grades/ [JOBS=n] [EX=NN]
 #   make gradescope       build/gradescope/autograder.zip
 #   make grade-selftest   the grader's own test (tests/selftest/grading/)
-.PHONY: grade gradescope grade-selftest
+.PHONY: grade gradescope github-classroom grade-selftest
 
 grade:
 	@$(PYTHON) tools/grade batch \
@@ -102,6 +103,13 @@ grade:
 
 gradescope:
 	@$(PYTHON) tools/grade gradescope-zip $(if $(EX),--exercise $(EX))
+
+# GitHub Classroom: .github/workflows/classroom.yml for a template repository.
+github-classroom:
+	@mkdir -p build
+	@$(PYTHON) tools/grade github-classroom $(if $(EX),--exercise $(EX)) \
+	    > build/github-classroom.yml
+	@echo "build/github-classroom.yml: copy it to .github/workflows/classroom.yml"
 
 grade-selftest:
 	@$(PYTHON) tools/grade selftest $(if $(JOBS),--jobs $(JOBS))

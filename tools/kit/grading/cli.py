@@ -5,6 +5,7 @@
     tools/grade gradescope-run [--root /autograder]
     tools/grade selftest [-j N] [--class 30]
     tools/grade table RESULTS.json [--markdown]
+    tools/grade github-classroom [-e NN]... > classroom.yml
 """
 import argparse
 import os
@@ -65,6 +66,10 @@ def _parser():
                           "submissions over every exercise")
     selftest.add_argument("--keep", action="store_true",
                           help="keep the submissions and results it made")
+    classroom = commands.add_parser(
+        "github-classroom", help="a GitHub Classroom autograding workflow "
+        "(one graded step per exercise and check) on standard output")
+    classroom.add_argument("--exercise", "-e", action="append")
     table = commands.add_parser("table", help="the summary table of a "
                                 "results.json (make test's or a batch's)")
     table.add_argument("results")
@@ -111,6 +116,10 @@ def main(argv):
         if args.command == "selftest":
             from ..selftest import selftest
             return selftest.run(args.jobs, args.case, args.keep, args.class_size)
+        if args.command == "github-classroom":
+            from . import github_classroom
+            print(github_classroom.workflow(args.exercise), end="")
+            return 0
         from . import tables
         print(tables.render(args.results, args.markdown))
         return 0
