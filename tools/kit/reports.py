@@ -121,6 +121,23 @@ def _culprit(accesses, student_files):
     return placed[0] if placed else None
 
 
+def _sides(kind, accesses):
+    """For a data race between two accesses, a one-line account with the
+    access that held no lock first (that is the one to fix, whichever of the
+    two the tool saw second): ': a read in f (x.c:3) holds no lock and races
+    with a write in g (x.c:9)'; '' otherwise."""
+    if "data race" not in kind.lower() or len(accesses) != 2 or \
+            not all(a.place for a in accesses):
+        return ""
+    first, second = accesses
+    if first.locked and second.locked is False:
+        first, second = second, first
+    verb = lambda access: access.what.split()[-1]     # "previous write": write
+    held = " holds no lock and" if first.locked is False else ""
+    return f": a {verb(first)} in {first.place}{held} races with a " \
+        f"{verb(second)} in {second.place}"
+
+
 TSAN_ACCESS = re.compile(
     r"^  (?P<what>(?:Previous )?(?:atomic )?(?:write|read)) of size \d+ at \S+ "
     r"by (?P<who>main thread|thread T\d+)(?P<mutexes> \(mutexes: [^)]*\))?:\n"
@@ -193,8 +210,9 @@ def sanitizer_finding(stderr, student_files):
         culprit = _culprit(accesses, student_files)
         where = str(culprit.place) if culprit else \
             _first_frame_in(frames, student_files)
+        races = [a for a in accesses if "lock of" not in a.what]
         return Finding(f"{tool}: {kind}" + _variable(TSAN_VARIABLE, stderr) +
-                       (f" in {where}" if where else ""),
+                       (f" in {where}" if where else "") + _sides(kind, races),
                        _places(frames, student_files),
                        _explain(kind, accesses, student_files))
     undefined = UBSAN_HEADLINE.search(stderr)
@@ -259,7 +277,8 @@ def helgrind_finding(stderr, student_files):
         where = str(culprit.place) if culprit else \
             _first_frame_in(frames, student_files)
         return Finding("helgrind: " + headline + _variable(HELGRIND_VARIABLE, text) +
-                       (f" in {where}" if where else ""),
+                       (f" in {where}" if where else "") +
+                       _sides(headline, accesses),
                        _places(frames, student_files),
                        _explain(headline, accesses, student_files))
     return None
