@@ -128,12 +128,22 @@ def _next_step(exercises, results, checks):
     return "Every check passes."
 
 
+def _progress(exercise, check, result):
+    """Each check's outcome as soon as it is known (the table comes last)."""
+    reason = f": {result.reason}" if result.reason else ""
+    if len(reason) > 150:
+        reason = reason[:147] + "..."
+    print(f"  {exercise.name} {check}: {table.SHOWN[result.status]} "
+          f"({result.seconds:.1f} s){reason}", file=sys.stderr, flush=True)
+
+
 def test(args):
     exercises = manifest.select(manifest.load(), args.exercise)
     checks = args.check or list(ALL_CHECKS)
 
     # The cores the exercises leave free run the tests of one check at once.
-    options = runner.Options(jobs=max(1, args.jobs // len(exercises)))
+    options = runner.Options(jobs=max(1, args.jobs // len(exercises)),
+                             progress=_progress)
 
     def check_one(exercise):
         return runner.run_variant(
@@ -147,7 +157,7 @@ def test(args):
             exercise = futures[future]
             results[exercise.name] = future.result()
             student.save(exercise, results[exercise.name], args.source_root)
-            print(f"checked {exercise.name}", file=sys.stderr, flush=True)
+            print(f"checked {exercise.name}\n", file=sys.stderr, flush=True)
     print(table.results_table(exercises, results, checks))
     failures = _explain_failures(exercises, results, len(exercises) == 1)
     if failures:

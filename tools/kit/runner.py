@@ -16,6 +16,7 @@ class Options:
     timeouts: tuple = ()
     jobs: int = 1
     first_failure: bool = False
+    progress: object = None      # called with (exercise, check, result)
 
 
 def run_check(exercise, check_name, source_dir, out_dir, options=Options()):
@@ -45,5 +46,9 @@ def _run_check(exercise, check, source_dir, out_dir, timeout, options):
 
 def run_variant(exercise, source_dir, out_dir, wanted_checks, options=Options()):
     """{check: CheckResult} for the wanted checks that apply to `exercise`."""
-    return {check: run_check(exercise, check, source_dir, out_dir, options)
-            for check in exercise.checks if check in wanted_checks}
+    results = {}
+    for check in (c for c in exercise.checks if c in wanted_checks):
+        results[check] = run_check(exercise, check, source_dir, out_dir, options)
+        if options.progress:
+            options.progress(exercise, check, results[check])
+    return results

@@ -85,7 +85,7 @@ def _prebuild(kit_root, exercises, checks):
               file=sys.stderr)
 
 
-def prepare(out_dir, wanted, checks, limits, keep_scratch=False):
+def prepare(out_dir, wanted, checks, limits, keep_scratch=False, full=False):
     """Settings for a batch writing into out_dir (takes its lock)."""
     work_dir = _work_dir(out_dir)
     lock = _lock(out_dir)
@@ -107,9 +107,9 @@ def prepare(out_dir, wanted, checks, limits, keep_scratch=False):
     settings = session.Settings(
         kit_root, work_dir, exercises, left_out, list(checks), limits,
         network_prefix, _containment(limits, network_note, subreaper),
-        python=sandbox.worker_python(), keep_scratch=keep_scratch)
+        python=sandbox.worker_python(), keep_scratch=keep_scratch, full=full)
     settings.fingerprint = kitcopy.fingerprint(kit_root, exercises, {
-        "checks": tuple(checks), "limits": repr(limits)})
+        "checks": tuple(checks), "limits": repr(limits), "full": full})
     settings.lock = lock
     return settings
 

@@ -33,6 +33,9 @@ def _limits_options(command):
                          help="resident memory of one submission's processes")
     command.add_argument("--nproc", type=int, default=sandbox.Limits.nproc,
                          help="processes and threads one submission may have")
+    command.add_argument("--full", action="store_true",
+                         help="run every test of a failing check, for fuller "
+                         "feedback (the score is the same; slower)")
     command.add_argument("--keep-scratch", action="store_true",
                          help="keep the scratch trees (for debugging)")
 
@@ -101,7 +104,7 @@ def main(argv):
             signal.signal(signal.SIGTERM, _interrupt)
             settings = batch.prepare(args.out, args.exercise,
                                      args.check or list(ALL_CHECKS), _limits(args),
-                                     args.keep_scratch)
+                                     args.keep_scratch, args.full)
             graded, missing = batch.run(args.submissions, args.out, settings,
                                         max(1, args.jobs))
             return 1 if missing else 0

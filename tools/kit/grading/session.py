@@ -27,6 +27,7 @@ class Settings:
     python: str = "python3"   # the interpreter the graded uid runs
     fingerprint: str = ""
     keep_scratch: bool = False
+    full: bool = False       # every test of a failing check (feedback)
 
     @property
     def grade_script(self):
@@ -66,6 +67,8 @@ def _run_jail(settings, slot, scratch, submitted, log_path, channel_path):
     worker += [f"--check={c}" for c in settings.checks]
     worker.append(f"--fsize={min(settings.limits.fsize, KIT_FILE_SIZE_LIMIT)}")
     worker.append(f"--workload-timeout={settings.limits.workload_seconds}")
+    if settings.full:
+        worker.append("--full")
     command = sandbox.jail_command(slot, settings.limits, settings.network_prefix,
                                    settings.grade_script, worker, channel)
     deadline = time.monotonic() + settings.limits.submission_seconds
