@@ -11,7 +11,7 @@ import re
 import secrets
 import threading
 
-from . import processes
+from . import processes, reports
 from .results import (ASSERTION, CRASH, EARLY_EXIT, FAIL, NO_REPORT, OUTPUT_FLOOD,
                       PASS, PASSED, SANITIZER, TIMEOUT, WRONG_RESULT, CheckResult,
                       TestResult, failed, from_tests)
@@ -126,9 +126,11 @@ def _clear_reports(report):
             os.remove(os.path.join(folder, name))
 
 
-def _finding(check, report_text, student_files):
-    return check.read_report(report_text, student_files) \
-        if check.read_report else None
+def _finding(check, report_text, student_files, stderr=""):
+    if not check.read_report:
+        return None
+    return check.read_report(report_text, student_files) or \
+        reports.undefined_behaviour(stderr, student_files)
 
 
 def _judge_test(check, entry, done, notes, found):
@@ -179,7 +181,7 @@ def _run_one_test(check, binary, scratch, student_files, timeout, suite, test):
         [*check.argv(binary, report), "--filter", f"{suite}/{test}", "-j1",
          f"--json={stem}.json"], timeout=timeout, env=env)
     report_text = read_reports(report)
-    found = _finding(check, report_text, student_files)
+    found = _finding(check, report_text, student_files, done.stderr)
     status, cause, message, places = _judge_test(
         check, _criterion_status(stem + ".json", suite, test), done,
         _read_notes(stem + ".notes"), found)

@@ -215,7 +215,14 @@ def sanitizer_finding(stderr, student_files):
                        (f" in {where}" if where else "") + _sides(kind, races),
                        _places(frames, student_files),
                        _explain(kind, accesses, student_files))
-    undefined = UBSAN_HEADLINE.search(stderr)
+    return undefined_behaviour(stderr, student_files)
+
+
+def undefined_behaviour(text, student_files):
+    """UBSan's 'x.c:3:5: runtime error: ...' line, or None.  (Built together
+    with ASan, UBSan prints to stderr whatever log_path says: its line is
+    read from there.  A line the program prints itself can only fail it.)"""
+    undefined = UBSAN_HEADLINE.search(text)
     if undefined:
         where = undefined.group(1).rsplit("/", 1)[-1]
         file, line = where.split(":")[:2]
