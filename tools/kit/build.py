@@ -7,9 +7,14 @@ linked:
   - the kit's tests or workload and the harness, which are the same for
     every variant: compiled once into a shared cache (build/objects, or
     $THREADLINGS_OBJECTS) and reused by every variant and every submission.
-Headers, tests and flags always come from the kit itself.  An object or a
-binary is rebuilt when an input is newer or when its command changed (a
-different CC, other flags): `<file>.cmd` beside it records the command.
+Headers, tests and flags always come from the kit itself.  A cached object
+is rebuilt when an input is newer or when its command changed (a different
+CC, other flags): `<file>.cmd` beside it records the command.
+
+The student's objects and the binaries are made afresh every time, never
+reused: code under test runs with write access to its build folder, and a
+file it left there (a planted object, or a binary that prints what the
+checks want) must never stand in for a build of the submitted source.
 """
 import dataclasses
 import functools
@@ -122,13 +127,13 @@ def _current(target, inputs, recorded):
         return False
 
 
-def _make(target, command_for, inputs):
-    """Makes `target` with the command `command_for(output)` unless it is
-    current: (ok, log).  The output is written under a name of its own,
+def _make(target, command_for, inputs, reuse=True):
+    """Makes `target` with the command `command_for(output)` unless `reuse`
+    and it is current: (ok, log).  The output is written under a name of its own,
     then renamed, with its record: two builds of one cached object at once
     never leave a half-written file."""
     recorded = shlex.join(command_for(target)) + "\n"
-    if _current(target, inputs, recorded):
+    if reuse and _current(target, inputs, recorded):
         return True, ""
     os.makedirs(os.path.dirname(target), exist_ok=True)
     temporary = f"{target}.{os.getpid()}.{threading.get_ident()}.tmp"
@@ -148,8 +153,10 @@ def _make(target, command_for, inputs):
 
 
 def _kit_object(exercise, check, source, fallback_dir):
-    """The cached object of one of the kit's files (built if need be; in
-    `fallback_dir` where the cache cannot be written, e.g. by graded code)."""
+    """The cached object of one of the kit's files (built if need be); where
+    the cache cannot be written (graded code, when the grader did not fill
+    it), one made afresh in `fallback_dir`, a folder the code under test
+    can write to and so never reused."""
     name = os.path.basename(source)[:-2] + ".o"
     shared = "harness" if _in_harness(source) else exercise.name
     inputs = [source, *headers(exercise)]
@@ -159,15 +166,16 @@ def _kit_object(exercise, check, source, fallback_dir):
         if folder is None:
             continue
         obj = os.path.join(folder, name)
+        cached = folder != fallback_dir
         command_for = functools.partial(compile_command, exercise, check, source)
-        if _current(obj, inputs, shlex.join(command_for(obj)) + "\n"):
+        if cached and _current(obj, inputs, shlex.join(command_for(obj)) + "\n"):
             return obj, True, ""
         try:
             os.makedirs(folder, exist_ok=True)
         except OSError:
             continue
         if os.access(folder, os.W_OK):
-            ok, log = _make(obj, command_for, inputs)
+            ok, log = _make(obj, command_for, inputs, reuse=cached)
             return obj, ok, log
     return None, False, f"cannot write an object for {source}"
 
@@ -182,7 +190,7 @@ def build(exercise, check, source_dir, out_dir):
             os.path.join(objects_dir, name[:-2] + ".o")
         ok, log = _make(obj, functools.partial(compile_command, exercise,
                                                check, source),
-                        [source, *headers(exercise)])
+                        [source, *headers(exercise)], reuse=False)
         if not ok:
             return Built(False, binary, log)
         student[name] = obj
@@ -195,7 +203,7 @@ def build(exercise, check, source_dir, out_dir):
         kit.append(obj)
     objects = [*student.values(), *kit]
     ok, log = _make(binary, functools.partial(link_command, exercise, check,
-                                              objects), objects)
+                                              objects), objects, reuse=False)
     return Built(ok, binary, log, objects=student)
 
 
