@@ -12,7 +12,7 @@ VERIFY_OPTIONS = $(if $(REPEAT),--repeat $(REPEAT))
 CHECKS := $(shell $(KIT) checks)
 
 .PHONY: help deps doctor test verify $(CHECKS) hint list clean status next \
-        watch reset student-copy
+        watch reset student-copy timings
 
 help:
 	@echo "threadlings: learn POSIX threads by making failing checks pass"
@@ -66,6 +66,10 @@ list:
 
 doctor:
 	@$(KIT) doctor
+
+# Maintainers: time the reference solutions (the time limits derive from it).
+timings:
+	@$(KIT) timings $(if $(EX),--exercise $(EX))
 
 status:
 	@$(KIT) status

@@ -169,7 +169,7 @@ def _judge_test(check, entry, done, notes, found):
     return FAIL, ASSERTION, "; ".join(_short(m) for m in messages[:2]), []
 
 
-def _run_one_test(check, binary, scratch, student_files, timeout, suite, test):
+def _run_one_test(check, binary, scratch, student_files, limit_for, suite, test):
     stem = os.path.join(scratch, f"{suite}.{test}")
     report = stem + ".report"
     for leftover in (stem + ".json", stem + ".notes"):
@@ -177,9 +177,12 @@ def _run_one_test(check, binary, scratch, student_files, timeout, suite, test):
             os.remove(leftover)
     _clear_reports(report)
     env = dict(check.environment(report), THREADLINGS_NOTES=stem + ".notes")
+    # Criterion's --timeout shortens a test's own .timeout to `limit`; the
+    # outer limit is for what Criterion cannot end (a runner that hangs).
+    limit, outer = limit_for(f"{suite}/{test}")
     done = processes.run(
         [*check.argv(binary, report), "--filter", f"{suite}/{test}", "-j1",
-         f"--json={stem}.json"], timeout=timeout, env=env)
+         f"--timeout={limit:g}", f"--json={stem}.json"], timeout=outer, env=env)
     report_text = read_reports(report)
     found = _finding(check, report_text, student_files, done.stderr)
     status, cause, message, places = _judge_test(
@@ -187,14 +190,15 @@ def _run_one_test(check, binary, scratch, student_files, timeout, suite, test):
         _read_notes(stem + ".notes"), found)
     return TestResult(f"{suite}/{test}", status, cause, message, places,
                       report_text + done.stdout + done.stderr,
-                      found.details if found and status != PASS else [])
+                      found.details if found and status != PASS else [],
+                      round(done.seconds, 3))
 
 
-def run_tests(check, binary, scratch, student_files, timeout, jobs=1,
+def run_tests(check, binary, scratch, student_files, limit_for, jobs=1,
               first_failure=False):
     """Runs each test of a Criterion binary in its own process, `jobs` at
-    once, each result its own.  Criterion's own .timeout ends a stuck test;
-    `timeout` is for what it cannot end (a runner that hangs).  With
+    once, each result its own.  `limit_for(test name)` gives its (Criterion
+    limit, outer limit) in seconds.  With
     `first_failure`, tests not started yet are left out once one fails
     (the check's result is the same: it fails with its first failure)."""
     tests, listing = list_tests(binary)
@@ -208,8 +212,8 @@ def run_tests(check, binary, scratch, student_files, timeout, jobs=1,
     def run(entry):
         if first_failure and failing.is_set():
             return
-        result = _run_one_test(check, binary, scratch, student_files, timeout,
-                               *entry)
+        result = _run_one_test(check, binary, scratch, student_files,
+                               limit_for, *entry)
         results[entry] = result
         if result.status != PASS:
             failing.set()
@@ -258,7 +262,8 @@ def run_workload(check, binary, student_files, timeout):
     status = FAIL if cause else PASS
     details = found.details if found and cause == SANITIZER else []
     test = TestResult(check.name, status, cause or PASSED, reason, places,
-                      report_text + done.stderr + done.stdout, details)
+                      report_text + done.stderr + done.stdout, details,
+                      round(done.seconds, 3))
     result = from_tests(check.name, [test])
     result.reason, result.report = reason, test.output
     return result

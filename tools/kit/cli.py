@@ -6,7 +6,7 @@ import os
 import sys
 
 from . import (build, doctor, hints, manifest, mutants, output, registry, runner,
-               student, table, verify)
+               student, table, timelimits, verify)
 from .paths import BUILD_ROOT, KIT_ROOT
 from .results import FAIL, PASS, SKIP
 
@@ -53,6 +53,11 @@ def _parser():
     reset.add_argument("exercise")
     reset.add_argument("--force", action="store_true")
     commands.add_parser("doctor", help="is this machine ready for every check?")
+    timings = commands.add_parser(
+        "timings", help="time the reference solutions into "
+        "exercises/timings.json (the time limits derive from it)")
+    timings.add_argument("--exercise", "-e", action="append")
+    timings.add_argument("--runs", type=int, default=3)
     commands.add_parser("compile-commands", help="write compile_commands.json "
                         "for clangd and other editors")
     copy = commands.add_parser("student-copy", help="the kit without "
@@ -241,6 +246,15 @@ def main(argv):
                                                     wanted) for p in found]
             print("\n".join(problems), file=sys.stderr)
             return 1 if problems else 0
+        if args.command == "timings":
+            exercises = manifest.select(manifest.load(), args.exercise)
+            measured = timelimits.measure(exercises, args.runs, lambda e: runner.run_variant(
+                e, e.solution_dir, BUILD_ROOT / "timings" / e.name, e.checks))
+            slowest = max((s, f"{e} {c} {t}") for e, checks in measured.items()
+                          for c, tests in checks.items() for t, s in tests.items())
+            print(f"wrote exercises/timings.json; slowest: {slowest[1]} "
+                  f"({slowest[0]} s)")
+            return 0
         if args.command == "doctor":
             text, problems = doctor.report()
             print(text)

@@ -52,6 +52,7 @@ class TestResult:
     places: list = dataclasses.field(default_factory=list)
     output: str = ""              # this run's report and output, for the curious
     details: list = dataclasses.field(default_factory=list)  # explanation lines
+    seconds: float = 0.0
 
     @property
     def short_name(self):
