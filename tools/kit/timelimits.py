@@ -14,8 +14,8 @@ from .files import write_atomically
 from .paths import KIT_ROOT
 
 TIMINGS = KIT_ROOT / "exercises" / "timings.json"
-# A correct solution that is much slower than the reference must still pass
-# (see README.md: the slowest correct variants measured took under 4x).
+# A correct solution that is much slower than the reference must still pass,
+# and a loaded machine runs everything slower: generous multiples, floors.
 MULTIPLE = {True: 20, False: 10}     # tests, workloads
 FLOOR = {True: 10.0, False: 30.0}    # seconds
 USE_MEASURED = True                  # off while the figures are measured
