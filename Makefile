@@ -97,6 +97,12 @@ WORKLOAD_SOURCES = tests/$(EX)/workload.c $(SUPPORT_SOURCES) \
 $(OUT):
 	@mkdir -p $@
 
+# Each of the student's files alone, for tools/kit/policy.py: what its
+# object may contain is checked before anything is linked with it.
+$(OUT)/policy/%.o: $(SRC)/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(STRICT) $(FUNCTIONAL_FLAGS) $(INCLUDES) -c -o $@ $<
+
 $(OUT)/functional: $(STUDENT_SOURCES) $(TEST_SOURCES) $(HEADERS) | $(OUT)
 	$(CC) $(STRICT) $(FUNCTIONAL_FLAGS) $(INCLUDES) -o $@ \
 	    $(STUDENT_SOURCES) $(TEST_SOURCES) $(WRAP) $(CRITERION) $(LIBS)

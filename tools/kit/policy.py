@@ -1,0 +1,424 @@
+"""What a student's object file may contain, checked before it is linked.
+
+Code in a submitted file is linked into the test programs and shares their
+process: a constructor, a raw system call or a function that replaces one
+of the C library's could forge what the checks report
+(/work/shared/FACTS.md, "Code under test shares the test's process").
+So before anything is linked, every file the student edits is compiled
+on its own (`-c`, the functional check's flags) and its object must keep
+these rules, read with binutils (nm, readelf, objdump):
+
+  symbol               every function or variable it uses from elsewhere
+                       is on the allow-list (exercises/manifest.toml:
+                       [policy] allow, plus the exercise's own `allow`)
+  section              only ordinary code, data and debug sections: no
+                       constructors or destructors (.init_array, .ctors...)
+  syscall-instruction  no system-call instruction in its machine code
+  interposes           it defines no name that the C library, Criterion,
+                       the sanitizers or the kit provide (exit, malloc,
+                       pthread_create, cr_*, harness_*, main, __wrap_*...)
+  weak-or-alias        no weak, versioned or aliased symbols
+
+`python3 tools/kit/policy.py --all [EX...]` checks every stub, solution
+and mutant (make verify does it too).
+"""
+import dataclasses
+import fnmatch
+import functools
+import os
+import re
+import subprocess
+import sys
+
+if __package__ in (None, ""):           # run as a script
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
+    __package__ = "tools.kit"
+
+from . import manifest  # noqa: E402
+
+TOOL_TIMEOUT = 30
+
+# Sections gcc and clang emit for ordinary C at -O0/-O1 with -g (and -fPIE,
+# -ffunction-sections, -fdata-sections, _Thread_local, stack protector).
+ALLOWED_SECTIONS = (
+    "", ".text", ".text.*", ".data", ".data.*", ".bss", ".bss.*",
+    ".rodata", ".rodata.*", ".tdata", ".tdata.*", ".tbss", ".tbss.*",
+    ".comment", ".note.GNU-stack", ".note.gnu.property", ".debug_*",
+    ".eh_frame", ".group", ".symtab", ".strtab", ".shstrtab",
+    ".symtab_shndx", ".llvm_addrsig",
+)
+# Named because a student meets them: code that runs before or after main.
+CONSTRUCTOR_SECTIONS = (".init_array", ".fini_array", ".preinit_array",
+                        ".ctors", ".dtors", ".init", ".fini")
+
+# Names a submission may not define, whatever libc exports: the kit's, the
+# test framework's and the linker's.  C reserves every name that starts
+# with an underscore at file scope.
+RESERVED_PREFIXES = ("_", "cr_", "criterion_", "harness_", "workload_",
+                     "exit_guard", "probe_", "sleeper", "fault_", "notes_")
+RESERVED_NAMES = {"main", "environ"}
+LIBRARIES_PROVIDING = ("libc.so.6", "libpthread.so.0", "libm.so.6",
+                       "libcriterion.so", "libasan.so", "libubsan.so",
+                       "libtsan.so")
+
+# The compiler inserts these itself (stack protector, thread-local storage,
+# 128-bit arithmetic, ctype macros, fortified and C99-scanf variants of
+# allowed functions are checked by their base name below).
+COMPILER_HELPERS = ("_GLOBAL_OFFSET_TABLE_", "__stack_chk_fail",
+                    "__stack_chk_guard", "__tls_get_addr", "__ctype_b_loc",
+                    "__ctype_tolower_loc", "__ctype_toupper_loc",
+                    "__udivti3", "__divti3", "__umodti3", "__modti3",
+                    "__popcountdi2", "__atomic_*")
+
+SYSTEM_CALL_INSTRUCTION = re.compile(
+    r"\t(syscall|sysenter|int\s+\$0x80|svc\s|sysret)\b")
+# The instruction bytes, wherever they start: code can jump into the
+# middle of another instruction.
+SYSTEM_CALL_BYTES = {"0f05": "syscall", "0f34": "sysenter", "cd80": "int 0x80"}
+
+
+@dataclasses.dataclass
+class Refusal:
+    file: str
+    rule: str            # symbol, section, syscall-instruction, interposes,
+    detail: str          # weak-or-alias, object
+    exercise: str = ""
+    allowed: str = ""    # for `symbol`: what the exercise allows, in words
+
+    @property
+    def message(self):
+        where = f"exercise {self.exercise}" if self.exercise else "this exercise"
+        if self.rule == "symbol":
+            return (f"{self.file} uses `{self.detail}`, which {where} does not "
+                    f"allow (allowed: {self.allowed})")
+        if self.rule == "section":
+            if self.detail.split(".rel")[-1].lstrip("a") in CONSTRUCTOR_SECTIONS or \
+                    any(self.detail.endswith(s) for s in CONSTRUCTOR_SECTIONS):
+                return (f"{self.file} has code that runs by itself before or "
+                        f"after main (a constructor or destructor, section "
+                        f"`{self.detail}`): not allowed, the tests call your code")
+            return (f"{self.file} puts something in its own section "
+                    f"`{self.detail}`: not allowed (only ordinary code and data)")
+        if self.rule == "syscall-instruction":
+            return (f"{self.file} contains a system call instruction "
+                    f"({self.detail}): call the library functions {where} "
+                    "allows instead of the kernel")
+        if self.rule == "interposes":
+            return (f"{self.file} defines `{self.detail}`, a name the C library, "
+                    "the test framework or the kit already provides: rename it "
+                    "or make it static")
+        if self.rule == "weak-or-alias":
+            return f"{self.file}: {self.detail}: not allowed"
+        return f"{self.file}: {self.detail}"
+
+
+# ---------------------------------------------------------------- helpers
+
+def _tool(*command):
+    done = subprocess.run(command, capture_output=True, text=True,
+                          timeout=TOOL_TIMEOUT)
+    if done.returncode != 0:
+        raise RuntimeError(f"{command[0]} failed: {done.stderr.strip()[:300]}")
+    return done.stdout
+
+
+def _cc():
+    return os.environ.get("THREADLINGS_REAL_CC") or os.environ.get("CC") or "cc"
+
+
+@functools.lru_cache(maxsize=None)
+def provided_names():
+    """Every name the shared libraries a test links with export."""
+    names = set()
+    for library in LIBRARIES_PROVIDING:
+        path = _library_path(library)
+        if not path:
+            continue
+        for line in _tool("nm", "-D", "--defined-only", path).splitlines():
+            fields = line.split()
+            if len(fields) >= 3:
+                names.add(fields[2].split("@")[0])
+    return frozenset(names)
+
+
+def _library_path(library):
+    try:
+        found = subprocess.run([_cc(), f"-print-file-name={library}"],
+                               capture_output=True, text=True,
+                               timeout=TOOL_TIMEOUT).stdout.strip()
+    except OSError:
+        found = ""
+    if found and os.path.isabs(found) and os.path.exists(found):
+        return os.path.realpath(found)
+    for folder in ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
+                   "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
+                   "/usr/lib64", "/usr/lib"):
+        candidates = sorted(n for n in os.listdir(folder) if n.startswith(library)) \
+            if os.path.isdir(folder) else []
+        if candidates:
+            return os.path.join(folder, candidates[0])
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def _policy_data():
+    return manifest.course_policy()
+
+
+def course_allow():
+    return tuple(_policy_data().get("allow", ()))
+
+
+def allowed_in_words(exercise):
+    words = _policy_data().get("allowed_in_words",
+                               "the pthread API, memory, string and formatting "
+                               "functions, clocks and sleeps")
+    extra = ", ".join(exercise.allow)
+    return words + (f"; and for this exercise: {extra}" if extra else "")
+
+
+def _matches(name, patterns):
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def _base_name(name):
+    """__printf_chk -> printf, __isoc99_sscanf -> sscanf."""
+    found = re.match(r"^__(\w+?)_chk$", name)
+    if found:
+        return found.group(1)
+    found = re.match(r"^__isoc(?:99|23)_(\w+)$", name)
+    return found.group(1) if found else name
+
+
+def _symbols(obj):
+    """[(name, bind, type, section index, value)] from readelf -s: bind is
+    GLOBAL, WEAK, LOCAL or UNIQUE; the index is UND for a use."""
+    symbols = []
+    for line in _tool("readelf", "-sW", obj).splitlines():
+        fields = line.split()
+        if len(fields) >= 8 and fields[0].endswith(":") and fields[0][:-1].isdigit():
+            value, _, kind, bind, _, index, name = fields[1:8]
+            symbols.append((name, bind, kind, index, value))
+    return symbols
+
+
+def _sections(obj):
+    """[(name, flags)] from readelf -S."""
+    found = []
+    for line in _tool("readelf", "-SW", obj).splitlines():
+        if re.match(r"^\s*\[\s*0\]", line):
+            continue                    # the null section
+        match = re.match(r"^\s*\[\s*\d+\]\s+(\S+)\s+(\S+)\s+\S+\s+\S+\s+\S+\s+"
+                         r"\S+\s+([A-Z]*)\s", line)
+        if match:
+            found.append((match.group(1), match.group(3)))
+        elif re.match(r"^\s*\[\s*\d+\]", line):
+            raise RuntimeError(f"readelf: cannot read the line {line!r}")
+    return found
+
+
+def _section_allowed(name):
+    if re.match(r"^\.rela?\.", name):
+        return _section_allowed(re.sub(r"^\.rela?", "", name, count=1))
+    if _matches(name, [s for s in CONSTRUCTOR_SECTIONS]) or \
+            any(name == s or name.startswith(s + ".") for s in CONSTRUCTOR_SECTIONS):
+        return False
+    return _matches(name, ALLOWED_SECTIONS)
+
+
+def _instruction_refusals(obj, file_name, sections):
+    refusals = []
+    code = [n for n, flags in sections if "X" in flags]
+    if not code:
+        return refusals
+    listing = _tool("objdump", "-d", "-w", "--no-show-raw-insn", obj)
+    seen = set()
+    for match in SYSTEM_CALL_INSTRUCTION.finditer(listing):
+        word = match.group(1).split()[0]
+        if word not in seen:
+            seen.add(word)
+            refusals.append(Refusal(file_name, "syscall-instruction", f"`{word}`"))
+    for section in code:
+        raw = _section_bytes(obj, section)
+        for pattern, what in SYSTEM_CALL_BYTES.items():
+            if what not in seen and _has_bytes(raw, pattern):
+                seen.add(what)
+                refusals.append(Refusal(
+                    file_name, "syscall-instruction",
+                    f"the bytes of `{what}` ({pattern}) in section {section}"))
+    return refusals
+
+
+def _section_bytes(obj, section):
+    """The section's bytes as one hex string (readelf -x)."""
+    text = _tool("readelf", "-x", section, obj)
+    hex_words = []
+    for line in text.splitlines():
+        match = re.match(r"^\s*0x[0-9a-f]+ ((?:[0-9a-f]{2,8} ){1,4})", line + " ")
+        if match:
+            hex_words += match.group(1).split()
+    return "".join(hex_words)
+
+
+def _has_bytes(raw, pattern):
+    index = raw.find(pattern)
+    while index != -1:
+        if index % 2 == 0:
+            return True
+        index = raw.find(pattern, index + 1)
+    return False
+
+
+# ---------------------------------------------------------------- the rules
+
+def refusals(exercise, objects):
+    """[Refusal] for the student's objects ({file name: .o path}); an
+    empty list means they may be linked."""
+    allow = course_allow() + tuple(exercise.allow) + COMPILER_HELPERS
+    provided = provided_names()
+    found = []
+    tables = {name: _symbols(obj) for name, obj in objects.items()}
+    defined_by_student = {name for table in tables.values()
+                          for name, bind, _, index, _ in table
+                          if bind == "GLOBAL" and index != "UND"}
+    for file_name, obj in objects.items():
+        found += _object_refusals(exercise, file_name, obj, tables[file_name],
+                                  allow, provided, defined_by_student)
+    for refusal in found:
+        refusal.exercise = exercise.number
+        if refusal.rule == "symbol":
+            refusal.allowed = allowed_in_words(exercise)
+    return found
+
+
+def _object_refusals(exercise, file_name, obj, symbols, allow, provided,
+                     defined_by_student):
+    found = []
+    sections = _sections(obj)
+    for name, _ in sections:
+        if not _section_allowed(name):
+            found.append(Refusal(file_name, "section", name))
+    addresses = {}
+    for name, bind, kind, index, value in symbols:
+        if bind == "LOCAL" or not name:
+            continue
+        if "@" in name:
+            found.append(Refusal(file_name, "weak-or-alias",
+                                 f"`{name}` is a versioned symbol (.symver)"))
+        elif bind == "WEAK":
+            found.append(Refusal(file_name, "weak-or-alias",
+                                 f"`{name}` is a weak symbol"))
+        elif kind == "IFUNC":
+            found.append(Refusal(file_name, "weak-or-alias",
+                                 f"`{name}` is an indirect function (ifunc)"))
+        elif index == "UND":
+            if not (name in defined_by_student or _matches(name, allow) or
+                    _matches(_base_name(name), allow)):
+                found.append(Refusal(file_name, "symbol", name))
+        else:                           # a global definition
+            if name in RESERVED_NAMES or name.startswith(RESERVED_PREFIXES) or \
+                    name in provided:
+                found.append(Refusal(file_name, "interposes", name))
+            if index != "COM":
+                addresses.setdefault((index, value), []).append(name)
+    for names in addresses.values():
+        if len(names) > 1:
+            found.append(Refusal(
+                file_name, "weak-or-alias",
+                f"`{names[0]}` and `{names[1]}` are aliases of one address"))
+    found += _instruction_refusals(obj, file_name, sections)
+    return found
+
+
+# ---------------------------------------------------------------- compiling
+
+def compile_objects(exercise, source_dir, out_dir):
+    """Compiles each edited file alone with the functional check's flags
+    through the Makefile's rule.  Returns ({file: .o}, None) or
+    (None, the compiler's log) when they do not compile."""
+    from . import build
+    targets = [os.path.join(build._relative(out_dir), "policy",
+                            name[:-2] + ".o") for name in exercise.edit]
+    for target in targets:
+        path = os.path.join(manifest.KIT_ROOT, target)
+        if os.path.exists(path):
+            os.remove(path)
+    command = ["make", "-s", "--no-print-directory", "-C", str(manifest.KIT_ROOT),
+               f"EX={exercise.name}", f"SRC={build._relative(source_dir)}",
+               f"OUT={build._relative(out_dir)}", f"EDIT={' '.join(exercise.edit)}",
+               *targets]
+    done = subprocess.run(command, capture_output=True, text=True,
+                          timeout=build.BUILD_TIMEOUT)
+    objects = {name: os.path.join(manifest.KIT_ROOT, target)
+               for name, target in zip(exercise.edit, targets)}
+    if done.returncode != 0 or not all(os.path.exists(o) for o in objects.values()):
+        return None, done.stdout + done.stderr
+    return objects, ""
+
+
+def check_sources(exercise, source_dir, out_dir):
+    """[Refusal] for the student's files in source_dir, or None if they do
+    not compile (the build then says why)."""
+    objects, _ = compile_objects(exercise, source_dir, out_dir)
+    if objects is None:
+        return None
+    return refusals(exercise, objects)
+
+
+# ---------------------------------------------------------------- --all
+
+def _variants(exercise, scratch):
+    """(label, source dir) of the stub, the solution and every mutant."""
+    from . import mutants
+    yield "stub", exercise.exercise_dir
+    yield "solution", exercise.solution_dir
+    for path in exercise.mutant_paths():
+        mutant = mutants.parse(path)
+        source = os.path.join(scratch, f"mutant-{mutant.name}", "src")
+        problem = mutants.materialise(exercise, mutant, source)
+        if problem:
+            raise RuntimeError(f"{exercise.name} {mutant.name}: {problem}")
+        yield f"mutant {mutant.name}", source
+
+
+def check_all(exercise):
+    """[(label, [Refusal] or None)] for the stub, solution and mutants."""
+    scratch = os.path.join(manifest.KIT_ROOT, "build", "policy", exercise.name)
+    results = []
+    for label, source in _variants(exercise, scratch):
+        out = os.path.join(scratch, label.replace(" ", "-"))
+        results.append((label, check_sources(exercise, source, out)))
+    return results
+
+
+def main(argv):
+    import argparse
+    parser = argparse.ArgumentParser(prog="policy.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--all", action="store_true",
+                        help="check every stub, solution and mutant")
+    parser.add_argument("exercises", nargs="*")
+    args = parser.parse_args(argv)
+    if not args.all:
+        parser.error("give --all [EXERCISE...]")
+    bad = total = 0
+    for exercise in manifest.select(manifest.load(), args.exercises):
+        accepted = 0
+        for label, refused in check_all(exercise):
+            total += 1
+            if refused is None:
+                bad += 1
+                print(f"{exercise.name} {label}: does not compile")
+            elif refused:
+                bad += 1
+                for refusal in refused:
+                    print(f"{exercise.name} {label}: {refusal.message}")
+            else:
+                accepted += 1
+        print(f"{exercise.name}: {accepted} accepted")
+    print(f"{total - bad} of {total} accepted")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
