@@ -86,6 +86,13 @@ class Refusal:
     allowed: str = ""    # for `symbol`: what the exercise allows, in words
 
     @property
+    def short(self):
+        return {"symbol": f"uses `{self.detail}`",
+                "section": f"section `{self.detail}`",
+                "syscall-instruction": "a system call instruction",
+                "interposes": f"defines `{self.detail}`"}.get(self.rule, self.detail)
+
+    @property
     def message(self):
         where = f"exercise {self.exercise}" if self.exercise else "this exercise"
         if self.rule == "symbol":
@@ -295,7 +302,11 @@ def _object_refusals(exercise, file_name, obj, symbols, allow, provided,
                      defined_by_student):
     found = []
     sections = _sections(obj)
+    names = {name for name, _ in sections}
     for name, _ in sections:
+        relocated = re.sub(r"^\.rela?(?=\.)", "", name, count=1)
+        if relocated != name and relocated in names:
+            continue                    # its section is judged, not twice
         if not _section_allowed(name):
             found.append(Refusal(file_name, "section", name))
     addresses = {}
@@ -354,6 +365,17 @@ def compile_objects(exercise, source_dir, out_dir):
     if done.returncode != 0 or not all(os.path.exists(o) for o in objects.values()):
         return None, done.stdout + done.stderr
     return objects, ""
+
+
+def summary(refused):
+    """One line for a check's reason: the first refusal in full, the
+    others in short."""
+    others = []
+    for refusal in refused[1:]:
+        short = refusal.short
+        if short not in others:
+            others.append(short)
+    return refused[0].message + (f"; also: {', '.join(others)}" if others else "")
 
 
 def check_sources(exercise, source_dir, out_dir):

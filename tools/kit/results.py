@@ -19,6 +19,8 @@ class CheckResult:
     tests: list = dataclasses.field(default_factory=list)
     report: str = ""              # the tool's own report, for the curious
     seconds: float = 0.0
+    cause: str = ""               # "refused": the object policy refused the
+                                  # student's files; nothing was linked or run
 
     def to_json(self):
         return dataclasses.asdict(self)
@@ -26,6 +28,9 @@ class CheckResult:
 
 def skipped(check, why):
     return CheckResult(check, SKIP, why)
+
+
+REFUSED = "refused"
 
 
 def failed(check, why, report=""):

@@ -2,8 +2,8 @@
 import os
 import time
 
-from . import build, checks
-from .results import CheckResult, skipped
+from . import build, checks, policy
+from .results import FAIL, REFUSED, CheckResult, skipped
 
 BINARY_FOR = {"functional": "functional", "asan": "asan",
               "tsan": "tsan", "helgrind": "helgrind"}
@@ -20,6 +20,9 @@ def _run_check(exercise, check, source_dir, out_dir):
     missing = checks.tool_missing(check)
     if missing:
         return skipped(check, missing)
+    refused = policy_refusal(exercise, check, source_dir, out_dir)
+    if refused:
+        return refused
     built = build.build(exercise, source_dir, out_dir, BINARY_FOR[check])
     if not built.ok:
         return CheckResult(check, "fail", built.reason(), report=built.log)
@@ -28,6 +31,24 @@ def _run_check(exercise, check, source_dir, out_dir):
         scratch = os.path.join(out_dir, f"{check}-runs")
         return checks.run_criterion(check, built.binary, scratch, student_files)
     return checks.run_workload(check, built.binary, student_files)
+
+
+def policy_refusal(exercise, check, source_dir, out_dir):
+    """A failed CheckResult (cause "refused") if the student's files, each
+    compiled alone, contain what tools/kit/policy.py refuses; None if they
+    may be linked, or do not compile (the build then says why).  Runs before
+    anything of the variant is linked, for every check."""
+    try:
+        refused = policy.check_sources(exercise, source_dir, out_dir)
+    except (OSError, RuntimeError, ValueError) as problem:
+        return CheckResult(check, FAIL, "the kit could not check what your "
+                           f"files contain ({problem}): nothing was run",
+                           cause=REFUSED)
+    if not refused:
+        return None
+    return CheckResult(check, FAIL, policy.summary(refused),
+                       report="\n".join(r.message for r in refused),
+                       cause=REFUSED)
 
 
 def run_variant(exercise, source_dir, out_dir, wanted_checks):
