@@ -194,8 +194,15 @@ def _workload_reason(check, done, token, student_files, limit):
 
 def run_workload(check, binary, student_files):
     """tsan: the instrumented workload; helgrind: the plain one in valgrind."""
+    # The token the workload prints at its end, in a pipe it reads only
+    # then (tests/harness/workload.c): not in the environment, where the
+    # code under test could read it and print the end line itself.
     token = secrets.token_hex(8)
-    env = dict(SANITIZER_ENV, THREADLINGS_CHECK=check, THREADLINGS_TOKEN=token)
+    token_fd, token_writer = os.pipe()
+    os.write(token_writer, token.encode())
+    os.close(token_writer)
+    env = dict(SANITIZER_ENV, THREADLINGS_CHECK=check,
+               THREADLINGS_TOKEN_FD=str(token_fd))
     if check == "tsan":
         # Old TSan runtimes cannot map their shadow memory when the kernel
         # randomises mmap with 32 bits; without ASLR they always can.
@@ -209,7 +216,11 @@ def run_workload(check, binary, student_files):
         # is not reported as racing inside glibc.
         env["GLIBC_TUNABLES"] = "glibc.pthread.stack_cache_size=0"
         limit = HELGRIND_TIMEOUT
-    done = processes.run(command, timeout=limit, env=env)
+    try:
+        done = processes.run(command, timeout=limit, env=env,
+                             pass_fds=(token_fd,))
+    finally:
+        os.close(token_fd)
     reason = _workload_reason(check, done, token, student_files, limit)
     report = done.stderr + done.stdout
     result = CheckResult(check, FAIL if reason else PASS, reason or "",

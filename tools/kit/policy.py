@@ -394,13 +394,24 @@ def _variants(exercise, scratch):
     from . import mutants
     yield "stub", exercise.exercise_dir
     yield "solution", exercise.solution_dir
-    for path in exercise.mutant_paths():
-        mutant = mutants.parse(path)
-        source = os.path.join(scratch, f"mutant-{mutant.name}", "src")
+    every = [mutants.parse(p) for p in exercise.mutant_paths()]
+    for mutant in every + list(_bad_code(exercise)):
+        kind = "bad-code" if mutant.exercise else "mutant"
+        source = os.path.join(scratch, f"{kind}-{mutant.name}", "src")
         problem = mutants.materialise(exercise, mutant, source)
         if problem:
             raise RuntimeError(f"{exercise.name} {mutant.name}: {problem}")
-        yield f"mutant {mutant.name}", source
+        yield f"{kind} {mutant.name}", source
+
+
+def _bad_code(exercise):
+    """The harness's own bad-code patches for this exercise (verify runs
+    them as mutants: they must be caught by their check, not refused)."""
+    from . import mutants
+    for path in sorted((manifest.KIT_ROOT / "tests" / "harness" / "bad").glob("*.patch")):
+        bad = mutants.parse(path)
+        if bad.exercise == exercise.name:
+            yield bad
 
 
 def check_all(exercise):

@@ -9,7 +9,7 @@ import dataclasses
 import sys
 import time
 
-from . import lint, mutants, runner, table
+from . import lint, mutants, policy, runner, table
 from .manifest import KIT_ROOT
 from .results import FAIL, PASS
 
@@ -85,6 +85,26 @@ def _mutant_row(exercise, mutant, out_root, kind="mutant"):
                 f"{mutant.check} passed: the mutant ({mutant.mistake}) was not caught"])
 
 
+def _policy_row(exercise):
+    """Every stub, solution and mutant keeps the object policy, so that no
+    mutant is caught by the policy instead of by the check it names."""
+    results = policy.check_all(exercise)
+    mutant_count = sum(1 for label, _ in results if label.startswith("mutant"))
+    bad_count = sum(1 for label, _ in results if label.startswith("bad-code"))
+    expected = f"stub, solution and {mutant_count} mutants accepted"
+    if bad_count:
+        expected = f"stub, solution, {mutant_count} mutants and {bad_count} " \
+            "bad-code patches accepted"
+    wrong = [(label, refused) for label, refused in results if refused != []]
+    details = []
+    for label, refused in wrong:
+        details += [f"{label}: does not compile"] if refused is None else \
+            [f"{label}: {r.message}" for r in refused]
+    got = expected if not wrong else \
+        "refused: " + ", ".join(label for label, _ in wrong)
+    return Row(exercise.name, "policy", expected, got, not wrong, details)
+
+
 def _bad_code(exercises):
     """The harness's own proofs: patches in tests/harness/bad/ that make a
     solution exit early, crash, hang or flood, each of which must fail."""
@@ -100,6 +120,7 @@ def _units(exercises):
         out_root = KIT_ROOT / "build" / "verify" / exercise.name
         yield lambda e=exercise, o=out_root: _solution_row(e, o)
         yield lambda e=exercise, o=out_root: _stub_row(e, o)
+        yield lambda e=exercise: _policy_row(e)
         for path in exercise.mutant_paths():
             mutant = mutants.parse(path)
             yield lambda e=exercise, m=mutant, o=out_root: _mutant_row(e, m, o)
