@@ -29,9 +29,12 @@ def check_entry(weight, raw):
     if not isinstance(raw, dict):
         raw = {"status": FAIL, "reason": "the check gave no result"}
     status = _status(raw.get("status"))
-    return {"status": status, "points": weight if status == PASS else 0,
-            "max": weight, "reason": _text(raw.get("reason")),
-            "tests": _tests(raw.get("tests"))}
+    entry = {"status": status, "points": weight if status == PASS else 0,
+             "max": weight, "reason": _text(raw.get("reason")),
+             "tests": _tests(raw.get("tests"))}
+    if raw.get("cause") == "refused":     # tools/kit/policy.py refused it
+        entry["cause"] = "refused"
+    return entry
 
 
 def _zero(exercise, checks, reason):
