@@ -1,4 +1,5 @@
 """Runs the checks of one variant of one exercise: build, then run."""
+import hashlib
 import os
 import time
 
@@ -33,13 +34,32 @@ def _run_check(exercise, check, source_dir, out_dir):
     return checks.run_workload(check, built.binary, student_files)
 
 
+_VERDICTS = {}
+
+
+def _policy_verdict(exercise, source_dir, out_dir):
+    """policy.check_sources, once per content of the student's files (the
+    four checks of a variant share it)."""
+    digest = hashlib.sha256(exercise.name.encode())
+    for name in exercise.edit:
+        try:
+            with open(os.path.join(source_dir, name), "rb") as handle:
+                digest.update(name.encode() + b"\0" + handle.read() + b"\0")
+        except OSError:
+            return None                 # missing: the build says so
+    key = (digest.hexdigest(), os.environ.get("CC", ""))
+    if key not in _VERDICTS:
+        _VERDICTS[key] = policy.check_sources(exercise, source_dir, out_dir)
+    return _VERDICTS[key]
+
+
 def policy_refusal(exercise, check, source_dir, out_dir):
     """A failed CheckResult (cause "refused") if the student's files, each
     compiled alone, contain what tools/kit/policy.py refuses; None if they
     may be linked, or do not compile (the build then says why).  Runs before
     anything of the variant is linked, for every check."""
     try:
-        refused = policy.check_sources(exercise, source_dir, out_dir)
+        refused = _policy_verdict(exercise, source_dir, out_dir)
     except (OSError, RuntimeError, ValueError) as problem:
         return CheckResult(check, FAIL, "the kit could not check what your "
                            f"files contain ({problem}): nothing was run",
