@@ -100,8 +100,11 @@ def _policy_row(exercise):
     for label, refused in wrong:
         details += [f"{label}: does not compile"] if refused is None else \
             [f"{label}: {r.message}" for r in refused]
-    got = expected if not wrong else \
-        "refused: " + ", ".join(label for label, _ in wrong)
+    refused = [label for label, r in wrong if r]
+    broken = [label for label, r in wrong if r is None]
+    got = "; ".join(([f"refused: {', '.join(refused)}"] if refused else []) +
+                    ([f"does not compile: {', '.join(broken)}"] if broken else [])) \
+        or expected
     return Row(exercise.name, "policy", expected, got, not wrong, details)
 
 
