@@ -3,7 +3,7 @@
 # that are missing (so a second run does nothing and needs no network).
 set -eu
 
-packages="make gcc libc6-dev libcriterion-dev pkg-config valgrind python3 \
+packages="make gcc binutils libc6-dev libcriterion-dev pkg-config valgrind python3 \
 patch util-linux libtsan2 libasan8 libubsan1"
 
 missing=""

@@ -23,9 +23,9 @@ import re
 import shlex
 import threading
 
-from . import processes, registry
+from . import policy, processes, registry
 from .paths import BUILD_ROOT, KIT_ROOT
-from .results import COMPILE_ERROR
+from .results import COMPILE_ERROR, REFUSED
 
 BUILD_TIMEOUT = 180
 HARNESS = KIT_ROOT / "tests" / "harness"
@@ -42,7 +42,10 @@ class Built:
     objects: dict = dataclasses.field(default_factory=dict)  # student file -> .o
 
     def reason(self):
-        """The compiler's first error, as a student would want to see it."""
+        """The compiler's first error, as a student would want to see it;
+        or the object policy's refusal."""
+        if self.cause == REFUSED:
+            return self.log
         for line in self.log.splitlines():
             if re.search(r"\berror\b", line):
                 return "does not compile: " + _short_paths(line.strip())
@@ -94,16 +97,17 @@ def _in_harness(source):
     return os.path.dirname(source) == str(HARNESS)
 
 
-def compile_flags(exercise, check, source):
+def compile_flags(exercise, check, source, flags=None):
     """The harness never includes an exercise's header: its objects are
     the same for every exercise."""
     exercise_dir = [] if _in_harness(source) else ["-I", str(exercise.exercise_dir)]
-    return [*registry.STRICT_FLAGS, *check.flags, *exercise_dir, "-I", str(HARNESS)]
+    return [*registry.STRICT_FLAGS, *(check.flags if flags is None else flags),
+            *exercise_dir, "-I", str(HARNESS)]
 
 
-def compile_command(exercise, check, source, obj):
-    return [compiler(), *compile_flags(exercise, check, source), "-c", "-o",
-            obj, source]
+def compile_command(exercise, check, source, obj, flags=None):
+    return [compiler(), *compile_flags(exercise, check, source, flags), "-c",
+            "-o", obj, source]
 
 
 def link_command(exercise, check, objects, binary):
@@ -180,20 +184,48 @@ def _kit_object(exercise, check, source, fallback_dir):
     return None, False, f"cannot write an object for {source}"
 
 
+def _compile_student(exercise, check, source, obj, flags=None):
+    return _make(obj, functools.partial(compile_command, exercise, check,
+                                        source, flags=flags),
+                 [source, *headers(exercise)], reuse=False)
+
+
+def _refusal(exercise, check, source_dir, objects_dir, student):
+    """Why the object policy refuses the student's objects, or None."""
+    checked = dict(student)
+    if check.sanitizer_macros:
+        for name in exercise.edit:
+            checked[name] = os.path.join(objects_dir, name[:-2] + ".policy.o")
+            ok, log = _compile_student(exercise, check,
+                                       os.path.join(source_dir, name),
+                                       checked[name], check.policy_flags())
+            if not ok:
+                return log.strip() or "the policy's copy does not compile"
+    refused = policy.refusals_cached(exercise, checked)
+    return policy.summary(refused) if refused else None
+
+
 def build(exercise, check, source_dir, out_dir):
-    """Builds `check`'s binary (a registry.Check) into out_dir."""
+    """Builds `check`'s binary (a registry.Check) into out_dir.  The
+    student's objects must keep the object policy (tools/kit/policy.py)
+    before anything is linked with them."""
     binary = os.path.join(out_dir, check.name)
     objects_dir = os.path.join(out_dir, f"{check.name}-objects")
     student = {}
     for name in exercise.edit:
         source, obj = os.path.join(source_dir, name), \
             os.path.join(objects_dir, name[:-2] + ".o")
-        ok, log = _make(obj, functools.partial(compile_command, exercise,
-                                               check, source),
-                        [source, *headers(exercise)], reuse=False)
+        ok, log = _compile_student(exercise, check, source, obj)
         if not ok:
             return Built(False, binary, log)
         student[name] = obj
+    try:
+        refused = _refusal(exercise, check, source_dir, objects_dir, student)
+    except (OSError, RuntimeError, ValueError) as problem:
+        refused = f"the kit could not check what your files contain ({problem})"
+    if refused:
+        return Built(False, binary, refused + ": nothing was run", REFUSED,
+                     student)
     kit = []
     for source in kit_sources(exercise, check):
         obj, ok, log = _kit_object(exercise, check, source,

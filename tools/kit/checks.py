@@ -251,11 +251,21 @@ def _workload_outcome(check, done, token, found, timeout):
 
 def run_workload(check, binary, student_files, timeout):
     """The workload, under the check's tool."""
+    # The token the workload prints at its end, in a pipe it reads only
+    # then (tests/harness/workload.c): not in the environment, where the
+    # code under test could read it and print the end line itself.
     token = secrets.token_hex(8)
+    token_fd, token_writer = os.pipe()
+    os.write(token_writer, token.encode())
+    os.close(token_writer)
     report = os.path.join(os.path.dirname(binary), f"{check.name}-runs", "report")
     _clear_reports(report)
-    env = dict(check.environment(report), THREADLINGS_TOKEN=token)
-    done = processes.run(check.argv(binary, report), timeout=timeout, env=env)
+    env = dict(check.environment(report), THREADLINGS_TOKEN_FD=str(token_fd))
+    try:
+        done = processes.run(check.argv(binary, report), timeout=timeout,
+                             env=env, pass_fds=(token_fd,))
+    finally:
+        os.close(token_fd)
     report_text = read_reports(report)
     found = _finding(check, report_text, student_files)
     cause, reason, places = _workload_outcome(check, done, token, found, timeout)

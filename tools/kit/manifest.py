@@ -25,6 +25,7 @@ class Exercise:
     hints: tuple         # mildest first
     weights: dict        # check -> points when graded (registry's by default)
     libs: tuple          # extra link flags, e.g. ("-lm",)
+    allow: tuple = ()    # library calls allowed on top of [policy] allow
 
     @property
     def number(self):
@@ -61,7 +62,15 @@ def _exercise(entry, default_weights):
         name=entry["name"], topic=entry["topic"], edit=tuple(entry["edit"]),
         checks=checks, hints=tuple(entry["hints"]),
         weights={c: weights[c] for c in checks},
-        libs=tuple(entry.get("libs", ())))
+        libs=tuple(entry.get("libs", ())),
+        allow=tuple(entry.get("allow", ())))
+
+
+def course_policy(path=MANIFEST_PATH):
+    """The [policy] table: `allow`, the calls every exercise may use
+    (tools/kit/policy.py), and `allowed_in_words`."""
+    with open(path, "rb") as handle:
+        return tomllib.load(handle).get("policy", {})
 
 
 def load(path=MANIFEST_PATH):

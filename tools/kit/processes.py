@@ -58,8 +58,9 @@ def kill_running():
             _kill_group(process)
 
 
-def run(command, *, timeout, env=None, cwd=None, limits=()):
-    """Runs `command`; `limits` are extra prlimit options (--nproc=...)."""
+def run(command, *, timeout, env=None, cwd=None, limits=(), pass_fds=()):
+    """Runs `command`; `limits` are extra prlimit options (--nproc=...);
+    `pass_fds` are file descriptors it inherits."""
     limited = ["prlimit", f"--fsize={FILE_SIZE_LIMIT}", "--core=0",
                *limits, "--", *command]
     full_env = dict(os.environ)
@@ -68,7 +69,8 @@ def run(command, *, timeout, env=None, cwd=None, limits=()):
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         process = subprocess.Popen(
             limited, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-            env=full_env, cwd=cwd, start_new_session=True)
+            env=full_env, cwd=cwd, start_new_session=True,
+            pass_fds=tuple(pass_fds))
         with _running_lock:
             _running.add(process)
         try:

@@ -58,6 +58,11 @@ class Check:
     command: tuple = ()          # what the binary runs under ({binary} is it)
     env: tuple = ()              # extra environment, as (name, value) pairs
     read_report: object = None   # stderr, student files -> reports.Finding
+    # A sanitizer instruments the object (constructors of its own, calls to
+    # its runtime): the object policy then reads a twin compiled without it
+    # but with the macros it defines, so that `#ifdef __SANITIZE_THREAD__`
+    # cannot hide from the policy what only this check's build contains.
+    sanitizer_macros: tuple = ()
 
     @property
     def runs_tests(self):
@@ -72,6 +77,13 @@ class Check:
     def environment(self, report):
         return {name: value.format(report=report) for name, value in
                 dict(SANITIZER_ENV, **dict(self.env)).items()}
+
+    def policy_flags(self):
+        """Flags of the object the policy reads (see sanitizer_macros)."""
+        if not self.sanitizer_macros:
+            return self.flags
+        return tuple(f for f in self.flags if not f.startswith(
+            ("-fsanitize", "-fno-sanitize"))) + self.sanitizer_macros
 
     def missing(self):
         """Why this check cannot run on this machine, or None."""
@@ -96,7 +108,8 @@ CHECKS = (
           # Old TSan runtimes cannot map their shadow memory when the kernel
           # randomises mmap with 32 bits; without ASLR they always can.
           command=("setarch", os.uname().machine, "-R", "{binary}"),
-          read_report=reports.sanitizer_finding),
+          read_report=reports.sanitizer_finding,
+          sanitizer_macros=("-D__SANITIZE_THREAD__",)),
     Check("helgrind", "valgrind's helgrind on the exercise's workload",
           WORKLOAD,
           # clang 14 writes DWARF 5, which valgrind 3.19 cannot read.
@@ -119,7 +132,8 @@ CHECKS = (
                         "-fno-omit-frame-pointer"),
           timeout=90, weight=1,
           needs=(requirements.criterion, requirements.address_sanitizer),
-          read_report=reports.sanitizer_finding),
+          read_report=reports.sanitizer_finding,
+          sanitizer_macros=("-D__SANITIZE_ADDRESS__",)),
 )
 
 BY_NAME = {check.name: check for check in CHECKS}

@@ -9,7 +9,7 @@ import dataclasses
 import sys
 import time
 
-from . import lint, mutants, runner, table
+from . import lint, mutants, policy, runner, table
 from .paths import BUILD_ROOT, KIT_ROOT
 from .results import COMPILE_ERROR, FAIL, PASS, REFUSED, SHOWN
 
@@ -96,6 +96,29 @@ def _mutant_row(exercise, mutant, out_root, kind="mutant", repeat=1):
                 f"{mutant.check} passed: the mutant ({mutant.mistake}) was not caught"])
 
 
+def _policy_row(exercise):
+    """Every stub, solution and mutant keeps the object policy, so that no
+    mutant is caught by the policy instead of by the check it names."""
+    results = policy.check_all(exercise)
+    mutant_count = sum(1 for label, _ in results if label.startswith("mutant"))
+    bad_count = sum(1 for label, _ in results if label.startswith("bad-code"))
+    expected = f"stub, solution and {mutant_count} mutants accepted"
+    if bad_count:
+        expected = f"stub, solution, {mutant_count} mutants and {bad_count} " \
+            "bad-code patches accepted"
+    wrong = [(label, refused) for label, refused in results if refused != []]
+    details = []
+    for label, refused in wrong:
+        details += [f"{label}: does not compile"] if refused is None else \
+            [f"{label}: {r.message}" for r in refused]
+    refused = [label for label, r in wrong if r]
+    broken = [label for label, r in wrong if r is None]
+    got = "; ".join(([f"refused: {', '.join(refused)}"] if refused else []) +
+                    ([f"does not compile: {', '.join(broken)}"] if broken else [])) \
+        or expected
+    return Row(exercise.name, "policy", expected, got, not wrong, details)
+
+
 def _bad_code(exercises):
     """The harness's own proofs: patches in tests/selftest/harness/ that make a
     solution exit early, crash, hang or flood, each of which must fail."""
@@ -111,6 +134,7 @@ def _units(exercises, repeat):
         out_root = BUILD_ROOT / "verify" / exercise.name
         yield lambda e=exercise, o=out_root: _solution_row(e, o)
         yield lambda e=exercise, o=out_root: _stub_row(e, o)
+        yield lambda e=exercise: _policy_row(e)
         for path in exercise.mutant_paths():
             mutant = mutants.parse(path)
             yield lambda e=exercise, m=mutant, o=out_root: \

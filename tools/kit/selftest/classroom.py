@@ -37,6 +37,7 @@ def _bad_cases(cases):
     return [n for n, c in sorted(cases.items())
             if n not in ("solution", "stub") and "requires" not in c and
             "submission_timeout" not in c and "garbage" not in c and
+            "exercise" not in c and
             not c.get("symlinks") and not c.get("archive")]
 
 

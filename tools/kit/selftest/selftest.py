@@ -55,12 +55,14 @@ def _got(record):
 
 def _group_key(case, defaults):
     return (case.get("submission_timeout", defaults["submission_timeout"]),
-            case.get("memory_mib", defaults["memory_mib"]))
+            case.get("memory_mib", defaults["memory_mib"]),
+            case.get("exercise", defaults["exercise"]))
 
 
-def _grade_group(key, names, cases, exercise, root, substitutions, jobs):
-    timeout, memory = key
-    group = os.path.join(root, f"t{timeout}-m{memory}")
+def _grade_group(key, names, cases, root, substitutions, jobs):
+    timeout, memory, exercise_name = key
+    (exercise,) = manifest.select(manifest.load(), [exercise_name])
+    group = os.path.join(root, f"t{timeout}-m{memory}-{exercise.number}")
     submissions_dir, out_dir = os.path.join(group, "in"), os.path.join(group, "out")
     os.makedirs(submissions_dir)
     for name in names:
@@ -121,7 +123,7 @@ def run(jobs, only=None, keep=False, class_size=0):
         # kill each other's processes, so they take turns.
         workers = len(groups) + 2 if sandbox.is_root() else 1
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-            futures = [pool.submit(_grade_group, key, names, cases, exercise,
+            futures = [pool.submit(_grade_group, key, names, cases,
                                    root, substitutions, jobs)
                        for key, names in sorted(groups.items())]
             extras = [] if only or class_size else [
