@@ -246,7 +246,8 @@ def compile_database(exercises):
     for exercise in exercises:
         for check in (registry.get(c) for c in exercise.checks):
             sources = [str(exercise.exercise_dir / n) for n in exercise.edit]
-            sources += [str(exercise.solution_dir / n) for n in exercise.edit]
+            sources += [str(exercise.solution_dir / n) for n in exercise.edit
+                        if (exercise.solution_dir / n).exists()]
             for source in sources + kit_sources(exercise, check):
                 if source in seen:
                     continue

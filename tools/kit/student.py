@@ -14,12 +14,14 @@ import subprocess
 import sys
 import time
 
-from . import processes, registry, table
+from . import manifest, processes, registry, table
 from .files import write_atomically
 from .paths import BUILD_ROOT, KIT_ROOT
 from .results import PASS
 
 STATUS_DIR = BUILD_ROOT / "status"
+# In a student's copy, the stubs as handed out (for `make reset`).
+PRISTINE = KIT_ROOT / "tools" / "stubs"
 HINTS_DIR = BUILD_ROOT / "hints"
 
 
@@ -141,11 +143,16 @@ def reset(exercise, force):
         if answer.strip().lower() not in ("y", "yes"):
             print("reset: nothing changed")
             return 1
-    done = subprocess.run(["git", "-C", str(KIT_ROOT), "checkout", "HEAD", "--",
-                           *files], capture_output=True, text=True)
-    if done.returncode != 0:
-        print("reset: git could not restore the stub: " + done.stderr.strip())
-        return 1
+    pristine = PRISTINE / exercise.name
+    if pristine.is_dir():               # a student's copy: no git history
+        for name in exercise.edit:
+            shutil.copy(pristine / name, KIT_ROOT / "exercises" / exercise.name / name)
+    else:
+        done = subprocess.run(["git", "-C", str(KIT_ROOT), "checkout", "HEAD",
+                               "--", *files], capture_output=True, text=True)
+        if done.returncode != 0:
+            print("reset: git could not restore the stub: " + done.stderr.strip())
+            return 1
     for stale in (HINTS_DIR / exercise.name, STATUS_DIR / f"{exercise.name}.json"):
         if stale.exists():
             stale.unlink()
@@ -156,7 +163,7 @@ def reset(exercise, force):
 # What a student's copy leaves out: the answers and the kit's own proofs.
 NOT_FOR_STUDENTS = ("solutions", os.path.join("tests", "selftest"),
                     os.path.join("tools", "kit", "selftest"), "build", ".git",
-                    ".ci")
+                    ".ci", "compile_commands.json")
 
 
 def student_copy(destination):
@@ -173,6 +180,11 @@ def student_copy(destination):
         return {n for n in names if n == "__pycache__" or
                 os.path.normpath(os.path.join(relative, n)) in NOT_FOR_STUDENTS}
     shutil.copytree(KIT_ROOT, destination, ignore=ignore)
+    for exercise in manifest.load():
+        kept = os.path.join(destination, "tools", "stubs", exercise.name)
+        os.makedirs(kept)
+        for name in exercise.edit:
+            shutil.copy(exercise.exercise_dir / name, kept)
     archive = shutil.make_archive(destination, "gztar",
                                   os.path.dirname(destination),
                                   os.path.basename(destination))
