@@ -151,6 +151,13 @@ def _judge_test(check, entry, done, notes, found):
                                        "did the code crash?"), []
     status, messages = entry.get("status"), entry.get("messages") or []
     if status == "PASSED":
+        if done.returncode != 0:
+            # The report is a file the code under test could have written;
+            # the runner's own exit status it cannot fake so easily.
+            return FAIL, EARLY_EXIT if exited else CRASH, \
+                "the report says passed, but the test program ended with " \
+                f"exit status {done.returncode}: " + \
+                (notes[0] if notes else "did the code end it?"), []
         if entry.get("assertions", 0) == 0:
             return FAIL, EARLY_EXIT, "the test ended before its first check: " + \
                 (notes[0] if notes else "did the code call exit()?"), []
