@@ -48,7 +48,8 @@ BENCHES = {
                    "about 1 s in threads, and no CPU used while waiting"),
     "08": dict(program="bench08.c",
                exercises={"08_bounded_queue": "queue.c"},
-               sources=["fast_queue.c"], packages=["glib-2.0", "ck"],
+               sources=["fast_queue.c", "batch_queue.c"],
+               packages=["glib-2.0", "ck"],
                rounds=5, timeout=120,
                why="the queue of 08 against a pipe, GLib's GAsyncQueue, "
                    "a concurrencykit ring and the fast variant"),
@@ -171,6 +172,9 @@ def run_rounds(key, binary, rounds, timeout):
                 notes.append("\t".join(fields[1:]))
         print(f"  round {number + 1}/{rounds} done (load {load()})",
               flush=True)
+    for unit, title, columns in tables.values():
+        if columns and all(c.replace(".", "", 1).isdigit() for c in columns):
+            columns.sort(key=float)
     return tables, values, notes, None
 
 
