@@ -104,27 +104,30 @@ int main(int argc, char **argv)
                 "serial");
     bench_table("cpu13_seconds", "s", "13: wall seconds of the same runs");
     run(scrambled, count, 1, NULL, &bench); /* warm-up: page faults */
-    /* Serial first and last of each round, and the thread counts in a
-     * rotated order: a busy machine slows no contender on purpose. */
-    double serial = run(scrambled, count, 0, NULL, &bench);
+    /* Each parallel run next to its own serial run, and the thread counts
+     * and contenders in an order rotated by the round: on a busy machine
+     * the load drifts, and a pair measured together sees the same load. */
+    double serial_sum = 0;
     for (size_t k = 0; k < most; k++) {
         size_t threads = 1 + (k + (size_t)round) % most;
         char x[24];
         snprintf(x, sizeof x, "%zu", threads);
         int locked_first = (round + (int)k) % 2;
+        double serial = run(scrambled, count, 0, NULL, &bench);
         double free_run = 0, locked = 0;
         if (locked_first)
             locked = run(scrambled, count, threads, &gil, &bench);
         free_run = run(scrambled, count, threads, NULL, &bench);
         if (!locked_first)
             locked = run(scrambled, count, threads, &gil, &bench);
+        serial_sum += serial;
         bench_value("cpu13", "threads (13)", x, serial / free_run);
         bench_value("cpu13", "threads, one global lock", x, serial / locked);
         bench_value("cpu13_seconds", "threads (13)", x, free_run);
         bench_value("cpu13_seconds", "threads, one global lock", x, locked);
     }
-    serial = (serial + run(scrambled, count, 0, NULL, &bench)) / 2;
-    bench_value("cpu13_seconds", "serial (no threads)", "1", serial);
+    bench_value("cpu13_seconds", "serial (no threads)", "1",
+                serial_sum / (double)most);
 
     /* Natural order, 2 threads: the CPU time of each chunk. */
     run(in_order, count, 2, NULL, &bench);
