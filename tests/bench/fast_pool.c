@@ -12,7 +12,9 @@
  * 3. A task settles with one atomic exchange of the future's state.  Only
  *    a future that somebody sleeps on (state WAITED) costs a lock and a
  *    broadcast; in bulk almost none does.
- * 4. Before they sleep, an idle worker and a waiter retry for a few
+ * 4. Batching, for bulk work: fast_pool_submit_many queues a whole array
+ *    of caller-owned futures under one lock, with no allocation at all.
+ * 5. Before they sleep, an idle worker and a waiter retry for a few
  *    microseconds (yielding the core): a task submitted or finished in
  *    the meantime costs no futex sleep and wake-up.  That is the
  *    submit-then-wait latency.
@@ -33,15 +35,6 @@
 #define SPINS 64
 
 enum { PENDING, WAITED, DONE };
-
-struct fast_future {
-    struct fast_future *next; /* in the queue, guarded by pool->mutex */
-    void *(*task)(void *);
-    void *argument;
-    void *result;
-    atomic_int state;
-    struct fast_pool *pool;
-};
 
 struct fast_pool {
     pthread_mutex_t mutex;
@@ -168,6 +161,30 @@ struct fast_future *fast_pool_submit(struct fast_pool *pool,
         pthread_cond_signal(&pool->work);
     pthread_mutex_unlock(&pool->mutex);
     return future;
+}
+
+void fast_pool_submit_many(struct fast_pool *pool, void *(*task)(void *),
+                           void *const arguments[], size_t count,
+                           struct fast_future futures[])
+{
+    if (count == 0)
+        return;
+    for (size_t i = 0; i < count; i++) {
+        futures[i] = (struct fast_future){
+            .next = i + 1 < count ? &futures[i + 1] : NULL, .task = task,
+            .argument = arguments ? arguments[i] : NULL, .pool = pool};
+        atomic_init(&futures[i].state, PENDING);
+    }
+    pthread_mutex_lock(&pool->mutex);
+    if (pool->tail != NULL)
+        pool->tail->next = &futures[0];
+    else
+        pool->head = &futures[0];
+    pool->tail = &futures[count - 1];
+    atomic_fetch_add_explicit(&pool->queued, count, memory_order_relaxed);
+    if (pool->idle > 0)
+        pthread_cond_broadcast(&pool->work);
+    pthread_mutex_unlock(&pool->mutex);
 }
 
 void *fast_future_wait(struct fast_future *future)

@@ -297,11 +297,15 @@ def targets(values, impl):
                 ("reference" if impl == "reference" else "student", {}),
                 ("fast pool / fast queue", {"pool (12)": "fast pool",
                                             "queue (08)": "fast queue"}),
-                ("batch queue", {"queue (08)": "batch queue (64 per call)"})):
+                ("batch queue", {"queue (08)": "batch queue (64 per call)"}),
+                ("fast pool, submit_many",
+                 {"pool (12)": "fast pool, submit_many"})):
             def key(series):
                 series = names.get(series, series)
                 return (table, rename.get(series, series), x)
             if variant == "batch queue" and not table.startswith("queue"):
+                continue
+            if variant.endswith("submit_many") and table != "pool_bulk":
                 continue
             top = values.get(key(num))
             bottoms = [values.get(key(d)) for d in dens]
