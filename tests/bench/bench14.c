@@ -12,11 +12,13 @@
 #include "primes.h"
 #include "process_pool.h"
 
+#include <math.h>
 #include <unistd.h>
 
 /* Each input is a block of positions of the scrambled order. */
 #define BLOCKS 64
 #define BLOCK_SIZE (PRIME_LIMIT / BLOCKS)
+#define REPEATS 3 /* per round; the best counts */
 
 static uint64_t primes_in_block(uint64_t block)
 {
@@ -107,13 +109,16 @@ int main(int argc, char **argv)
         int workers = 1 + (k + round) % most;
         char x[24];
         snprintf(x, sizeof x, "%d", workers);
-        double one = serial(blocks);
-        double processes = 0, threads = 0;
-        if ((round + k) % 2)
-            threads = in_threads(blocks, (size_t)workers);
-        processes = in_processes(inputs, workers);
-        if ((round + k) % 2 == 0)
-            threads = in_threads(blocks, (size_t)workers);
+        double one = 1e9, processes = 1e9, threads = 1e9;
+        /* Best of REPEATS: other programs only ever slow a run down. */
+        for (int repeat = 0; repeat < REPEATS; repeat++) {
+            one = fmin(one, serial(blocks));
+            if ((round + k) % 2)
+                threads = fmin(threads, in_threads(blocks, (size_t)workers));
+            processes = fmin(processes, in_processes(inputs, workers));
+            if ((round + k) % 2 == 0)
+                threads = fmin(threads, in_threads(blocks, (size_t)workers));
+        }
         serial_sum += one;
         bench_value("cpu14", "processes (14)", x, one / processes);
         bench_value("cpu14", "threads (13)", x, one / threads);
