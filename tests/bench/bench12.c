@@ -353,6 +353,12 @@ int main(int argc, char **argv)
                     best[k] * 1e6 / (double)trips);
 
     map_demo(round);
+    printf("note\tWhat to see: map takes 1 s on 1 worker, 0.1 s on 10 (a pool "
+           "that runs each task inside submit, as the stub does, takes 1 s "
+           "whatever the workers).\n"
+           "note\tIn bulk, 10-us tasks on 2 workers cost about half their work "
+           "each (\"the work alone / 2 workers\"); one at a time, twice "
+           "that.\n");
 
     thread_pool_destroy(student_pool);
     fast_pool_destroy(fast);

@@ -251,7 +251,7 @@ def chart(table, unit, title, columns, values, out_dir, ideal=False,
         if "pngcairo" in terminals(gnuplot) else
         'set terminal png size 1000,560',
         f'set output "{png}"',
-        f'set title "{title}" noenhanced',
+        f'set title "{title}" noenhanced',  # "\\n" breaks the line
         f'set ylabel "{unit}" noenhanced',
         'set key outside right top noenhanced',
         f'set xlabel "{xlabel}" noenhanced',
@@ -391,8 +391,11 @@ def main(argv):
         for table, (unit, title, columns) in tables.items():
             section.append(render_table(table, unit, title, columns, values))
             if table in CHARTS:
-                png = chart(table, unit, title, columns, values, out_dir,
-                            **CHARTS[table])
+                png = chart(table, unit,
+                            f"{title}\\n(median, bars min-max of {rounds} "
+                            f"rounds; load {load_before.split()[0]} on "
+                            f"{os.cpu_count()} cores)",
+                            columns, values, out_dir, **CHARTS[table])
                 if png:
                     charts.append(png)
                     section.append(f"  chart: {png.relative_to(ROOT)}")
