@@ -399,7 +399,8 @@ def main(argv):
                 if png:
                     charts.append(png)
                     section.append(f"  chart: {png.relative_to(ROOT)}")
-        section += ["  " + n for n in notes]
+        if notes:
+            section.append("\n".join("  " + n for n in notes))
         text = "\n\n".join(section)
         print("\n" + "\n\n".join(section[1:]), flush=True)
         report.append(text)
