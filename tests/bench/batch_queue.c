@@ -2,7 +2,7 @@
  * The batching variant of 08's queue (batch_queue.h).  The reference pays
  * one lock, one unlock and one signal per item; here a producer that has
  * 64 items ready moves them all under one lock, and a consumer takes all
- * it finds (up to its buffer).  The lock is the same, the waits are the
+ * it finds (up to its buffer: the benchmark's holds the whole capacity).  The lock is the same, the waits are the
  * same while loops: only the unit of work changed.  The price is in the
  * interface: callers must gather items, and an item waits in a batch
  * until the batch is full (latency for throughput).

@@ -297,7 +297,7 @@ def targets(values, impl):
                 ("reference" if impl == "reference" else "student", {}),
                 ("fast pool / fast queue", {"pool (12)": "fast pool",
                                             "queue (08)": "fast queue"}),
-                ("batch queue", {"queue (08)": "batch queue (64 per call)"}),
+                ("batch queue", {"queue (08)": "batch queue (put 64, get all)"}),
                 ("fast pool, submit_many",
                  {"pool (12)": "fast pool, submit_many"})):
             def key(series):
