@@ -2,8 +2,9 @@
  * The batching variant of 08's queue (batch_queue.h).  The reference pays
  * one lock, one unlock and one signal per item; here a producer that has
  * 64 items ready moves them all under one lock, and a consumer takes all
- * it finds (up to its buffer: the benchmark's holds the whole capacity).  The lock is the same, the waits are the
- * same while loops: only the unit of work changed.  The price is in the
+ * it finds (up to its buffer: the benchmark's holds the whole capacity).
+ * The lock is the same, the waits are the same while loops: only the unit
+ * of work changed.  The price is in the
  * interface: callers must gather items, and an item waits in a batch
  * until the batch is full (latency for throughput).
  */
@@ -76,7 +77,8 @@ size_t batch_queue_get_many(struct batch_queue *queue, void *items[],
     /* An empty queue is usually refilled within microseconds: give the
      * core to the producer a few times before paying for a sleep and a
      * wake-up (a futex round trip costs more than a batch). */
-    for (int tries = 0; tries < BATCH_TRIES && queue->count == 0 && !queue->closed;
+    for (int tries = 0;
+         tries < BATCH_TRIES && queue->count == 0 && !queue->closed;
          tries++) {
         pthread_mutex_unlock(&queue->mutex);
         sched_yield();

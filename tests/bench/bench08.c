@@ -6,9 +6,10 @@
  * retries, yielding the core), and two fast variants: tests/bench/
  * fast_queue.c (lock-free slots, sleeps only when it must) and
  * batch_queue.c (the reference's design, but many items per lock: a
- * producer puts 64, a consumer takes all there is).  Producers send ITEMS small items in all; each consumer
- * stops at a stop item.  Reported: wall nanoseconds per item, the best of
- * 3 runs with the contenders interleaved.
+ * producer puts 64, a consumer takes all there is).  Producers send ITEMS
+ * small items in all; each consumer stops at a stop item (the batch queue:
+ * at its close).  Reported: wall nanoseconds per item, the best of 3 runs
+ * with the contenders interleaved.
  */
 #include "bench.h"
 #include "batch_queue.h"
@@ -60,8 +61,15 @@ static void *queue_get_item(struct channel *c)
     return item;
 }
 
-static void fast_put(struct channel *c, void *item) { fast_queue_put(&c->fast, item); }
-static void *fast_get(struct channel *c) { return fast_queue_get(&c->fast); }
+static void fast_put(struct channel *c, void *item)
+{
+    fast_queue_put(&c->fast, item);
+}
+
+static void *fast_get(struct channel *c)
+{
+    return fast_queue_get(&c->fast);
+}
 
 static void pipe_put(struct channel *c, void *item)
 {
@@ -78,8 +86,15 @@ static void *pipe_get(struct channel *c)
     return item;
 }
 
-static void async_put(struct channel *c, void *item) { g_async_queue_push(c->async, item); }
-static void *async_get(struct channel *c) { return g_async_queue_pop(c->async); }
+static void async_put(struct channel *c, void *item)
+{
+    g_async_queue_push(c->async, item);
+}
+
+static void *async_get(struct channel *c)
+{
+    return g_async_queue_pop(c->async);
+}
 
 static void spsc_put(struct channel *c, void *item)
 {
@@ -267,7 +282,10 @@ int main(int argc, char **argv)
                 "(capacity 1024)");
     bench_table("queue_mpmc", "ns per item",
                 "08: 1,000,000 items, several producers and consumers");
-    static const struct { int producers, consumers; const char *x; } shapes[] = {
+    static const struct {
+        int producers, consumers;
+        const char *x;
+    } shapes[] = {
         {1, 1, "1P1C"}, {2, 2, "2P2C"}};
     for (size_t s = 0; s < 2; s++) {
         /* Best of REPEATS, contenders interleaved: on a shared machine a

@@ -152,8 +152,10 @@ int main(int argc, char **argv)
     run(scrambled, count, 2, NULL, &bench);
     if (bench.chunks == 2) {
         double a = bench.cpu_seconds[0], b = bench.cpu_seconds[1];
-        bench_value("cpu13_chunks", "scrambled", "cheaper chunk", a < b ? a : b);
-        bench_value("cpu13_chunks", "scrambled", "dearer chunk", a < b ? b : a);
+        bench_value("cpu13_chunks", "scrambled", "cheaper chunk",
+                    a < b ? a : b);
+        bench_value("cpu13_chunks", "scrambled", "dearer chunk",
+                    a < b ? b : a);
     }
     free(scrambled);
     free(in_order);

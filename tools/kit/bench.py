@@ -56,8 +56,8 @@ BENCHES = {
     "12": dict(program="bench12.c",
                exercises={"12_thread_pool": "thread_pool.c"},
                sources=["fast_pool.c", "/usr/share/cthreadpool/thpool.c"],
-               packages=["glib-2.0", "libuv"], flags=["-fopenmp",
-                                                      "-I/usr/include/cthreadpool"],
+               packages=["glib-2.0", "libuv"],
+               flags=["-fopenmp", "-I/usr/include/cthreadpool"],
                rounds=5, timeout=60,
                why="the pool of 12 against GThreadPool, thpool, libuv, "
                    "OpenMP tasks and the fast variant; the tutorials' map"),
@@ -297,7 +297,8 @@ def targets(values, impl):
                 ("reference" if impl == "reference" else "student", {}),
                 ("fast pool / fast queue", {"pool (12)": "fast pool",
                                             "queue (08)": "fast queue"}),
-                ("batch queue", {"queue (08)": "batch queue (put 64, get all)"}),
+                ("batch queue",
+                 {"queue (08)": "batch queue (put 64, get all)"}),
                 ("fast pool, submit_many",
                  {"pool (12)": "fast pool, submit_many"})):
             def key(series):
