@@ -43,6 +43,11 @@ help:
 	@echo "  make student-copy DEST=dir  the kit without solutions (+ .tar.gz)"
 	@echo "  make grade-selftest  the grader's own test (bad submissions)"
 	@echo
+	@echo "Benchmarks (README.md, \"Benchmarks\"):"
+	@echo "  make deps-bench    install gnuplot and the compared libraries"
+	@echo "  make bench [EX=04] [IMPL=student|reference]   timings, tables,"
+	@echo "                     charts in build/bench/"
+	@echo
 	@echo "Options: JOBS=n (parallel exercises), JUNIT=file.xml (also write"
 	@echo "JUnit XML).  Results: build/results.json"
 
@@ -117,3 +122,16 @@ github-classroom:
 
 grade-selftest:
 	@$(PYTHON) tools/grade selftest $(if $(JOBS),--jobs $(JOBS))
+
+# ---------------------------------------------------------------------------
+# Benchmarks (tests/bench/, tools/kit/bench.py; README.md, "Benchmarks").
+#   make deps-bench   gnuplot and the libraries compared (bench only)
+#   make bench [EX=NN] [IMPL=student|reference] [ROUNDS=n]
+.PHONY: bench deps-bench
+
+deps-bench:
+	@sh tools/deps-bench.sh
+
+bench:
+	@$(PYTHON) tools/kit/bench.py $(if $(EX),--exercise $(EX)) \
+	    $(if $(IMPL),--impl $(IMPL)) $(if $(ROUNDS),--rounds $(ROUNDS))

@@ -42,7 +42,7 @@ def problems(exercises):
     for exercise in exercises:
         found += [(exercise.name, p) for p in _exercise_problems(exercise)]
     # Every exercise of the manifest is known, not only the selected ones.
-    known = {e.name for e in load()} | {"harness", "selftest"}
+    known = {e.name for e in load()} | {"harness", "selftest", "bench"}
     for top in ("exercises", "solutions", "tests"):
         for directory in sorted((KIT_ROOT / top).iterdir()):
             if directory.is_dir() and directory.name not in known:
