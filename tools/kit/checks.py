@@ -115,6 +115,8 @@ def _criterion_status(json_path, suite_name, test):
 def _judge_test(entry, done, hint, notes, student_files):
     """(status, message) for one test run."""
     crash = reports.sanitizer_reason(done.stderr, student_files)
+    if done.hang:
+        return FAIL, done.hang + (f". {hint}" if hint else "")
     if done.timed_out:
         return FAIL, "did not finish even after its time limit" + \
             (f": {hint}" if hint else "")
@@ -157,7 +159,8 @@ def run_criterion(check, binary, scratch, student_files):
                    THREADLINGS_CHECK=check)
         done = processes.run(
             [binary, "--filter", f"{suite}/{test}", "-j1",
-             f"--json={stem}.json"], timeout=TEST_OUTER_TIMEOUT, env=env)
+             f"--json={stem}.json"], timeout=TEST_OUTER_TIMEOUT, env=env,
+            watch=student_files)
         hint, notes = _read_notes(stem + ".notes")
         status, message = _judge_test(_criterion_status(stem + ".json", suite, test),
                                       done, hint, notes, student_files)
@@ -177,6 +180,8 @@ def _workload_reason(check, done, token, student_files, limit):
              else reports.sanitizer_reason)(done.stderr, student_files)
     if found:  # a report printed before a hang says more than the hang
         return found
+    if done.hang:
+        return done.hang
     if done.timed_out:
         return f"the workload did not finish within {limit} s: a deadlock, " \
             "a lost wake-up or an endless loop?"
@@ -209,7 +214,7 @@ def run_workload(check, binary, student_files):
         # is not reported as racing inside glibc.
         env["GLIBC_TUNABLES"] = "glibc.pthread.stack_cache_size=0"
         limit = HELGRIND_TIMEOUT
-    done = processes.run(command, timeout=limit, env=env)
+    done = processes.run(command, timeout=limit, env=env, watch=student_files)
     reason = _workload_reason(check, done, token, student_files, limit)
     report = done.stderr + done.stdout
     result = CheckResult(check, FAIL if reason else PASS, reason or "",

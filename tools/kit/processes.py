@@ -11,6 +11,8 @@ import subprocess
 import tempfile
 import time
 
+from . import hangs
+
 OUTPUT_KEPT = 64 * 1024          # bytes of stdout/stderr kept for reports
 FILE_SIZE_LIMIT = 64 * 1024 * 1024
 
@@ -21,6 +23,8 @@ class Completed:
     stdout: str
     stderr: str
     seconds: float
+    hang: str | None = None      # why it was stopped early, if it hung
+    hang_kind: str | None = None  # "deadlock" or "spin"
 
     @property
     def timed_out(self):
@@ -43,8 +47,26 @@ def _kill_group(process):
         pass
 
 
-def run(command, *, timeout, env=None, cwd=None, limits=()):
-    """Runs `command`; `limits` are extra prlimit options (--nproc=...)."""
+def _wait(process, timeout, watcher):
+    """(returncode or None, Hang or None): waits, polling the watcher."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            return process.wait(timeout=min(left, hangs.POLL_SECONDS)
+                                if watcher else max(left, 0)), None
+        except subprocess.TimeoutExpired:
+            if left <= 0:
+                return None, None
+        hang = watcher.poll()
+        if hang:
+            return None, hang
+
+
+def run(command, *, timeout, env=None, cwd=None, limits=(), watch=None):
+    """Runs `command`; `limits` are extra prlimit options (--nproc=...).
+    `watch`: the student's file names, to stop a hang early and explain
+    it (tools/kit/hangs.py); None runs without the watcher."""
     limited = ["prlimit", f"--fsize={FILE_SIZE_LIMIT}", "--core=0",
                *limits, "--", *command]
     full_env = dict(os.environ)
@@ -54,11 +76,11 @@ def run(command, *, timeout, env=None, cwd=None, limits=()):
         process = subprocess.Popen(
             limited, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
             env=full_env, cwd=cwd, start_new_session=True)
-        try:
-            returncode = process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            returncode = None
+        watcher = None if watch is None else hangs.Watcher(
+            process.pid, watch, under_valgrind=command[0] == "valgrind")
+        returncode, hang = _wait(process, timeout, watcher)
         _kill_group(process)
         process.wait()
         return Completed(returncode, _read_capped(out), _read_capped(err),
-                         time.monotonic() - started)
+                         time.monotonic() - started,
+                         hang and hang.reason, hang and hang.kind)

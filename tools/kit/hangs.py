@@ -1,0 +1,427 @@
+"""Hang detection, explained: watches the threads of a running test.
+
+A Watcher polls every thread of every process under a root pid (Linux
+/proc, x86_64 system call numbers).  It reports:
+
+- a deadlock: every judged thread is blocked in a wait that has no deadline
+  (an untimed futex wait = a mutex lock, an untimed condition wait, a join;
+  a pipe read or write; waitpid; poll without a timeout) and no thread has
+  run at all (schedstat's run time and time slices unchanged) for
+  DEADLOCK_WINDOW seconds.  A thread in a sleep, a timed wait, a socket
+  call (SO_RCVTIMEO may end it) or an unknown system call can still move,
+  so it rules a deadlock out.
+- a spin: one thread busy on the CPU for SPIN_WINDOW seconds while every
+  other judged thread is blocked without a deadline (so nothing can change
+  what the busy thread waits for), outside valgrind only.
+
+Judged: every process of the tree except a Criterion runner (it only waits
+for its worker); threads of a sanitizer runtime (TSan's background thread
+sleeps in a loop) are left out.  Before the kill, gdb (through vgdb under
+valgrind) takes every thread's stack, and the reason names the student's
+file and line, and for a mutex the thread that holds it.
+"""
+import dataclasses
+import os
+import re
+import subprocess
+import time
+
+POLL_SECONDS = 0.1
+# A deadlocked program shows no run time at all for the whole window; one
+# that merely waits on another thread shows some within milliseconds.
+DEADLOCK_WINDOW = 1.0
+# The longest stretch one thread of a reference solution computes alone
+# while all the others wait for it, natively, is well under a second
+# (exercise 13); a busy thread past this, with nothing else able to move,
+# is a spin.
+SPIN_WINDOW = 3.0
+SPIN_BUSY_FRACTION = 0.5
+GDB_SECONDS = 15
+
+SYS = {"read": 0, "write": 1, "poll": 7, "readv": 19, "writev": 20,
+       "select": 23, "nanosleep": 35, "wait4": 61, "futex": 202,
+       "clock_nanosleep": 230, "epoll_wait": 232, "waitid": 247,
+       "pselect6": 270, "ppoll": 271, "epoll_pwait": 281, "epoll_pwait2": 441}
+FUTEX_WAITS = {0, 9, 11}             # WAIT, WAIT_BITSET, WAIT_REQUEUE_PI
+FUTEX_LOCKS = {6, 13}                # LOCK_PI, LOCK_PI2 (no timeout arg use)
+TOOL_LIBRARIES = ("libtsan", "libasan", "libubsan", "liblsan", "libmsan")
+
+
+@dataclasses.dataclass
+class Hang:
+    kind: str                        # "deadlock" or "spin"
+    reason: str
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def _children(pid):
+    kids = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            kids += (_read(f"/proc/{pid}/task/{tid}/children") or "").split()
+    except OSError:
+        pass
+    return [int(k) for k in kids]
+
+
+def _tree(root):
+    pids, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        todo += _children(pid)
+    return pids
+
+
+def _is_criterion_runner(pid):
+    """Criterion's runner forks workers whose argv[0] is `boxfort-worker`."""
+    if (_read(f"/proc/{pid}/cmdline") or "").startswith("boxfort-worker\0"):
+        return False
+    return "libcriterion" in (_read(f"/proc/{pid}/maps") or "")
+
+
+def _tool_ranges(pid):
+    ranges = []
+    for line in (_read(f"/proc/{pid}/maps") or "").splitlines():
+        fields = line.split()
+        if len(fields) >= 6 and any(t in fields[5] for t in TOOL_LIBRARIES):
+            low, high = fields[0].split("-")
+            ranges.append((int(low, 16), int(high, 16)))
+    return ranges
+
+
+def _fd_kind(pid, fd):
+    try:
+        target = os.readlink(f"/proc/{pid}/fd/{fd}")
+    except OSError:
+        return "?"
+    return target.split(":")[0]
+
+
+def _signed32(value):
+    value &= 0xffffffff
+    return value - (1 << 32) if value & 0x80000000 else value
+
+
+def _wait_kind(pid, numbers):
+    """'untimed', 'timed' (or may end by itself), for a thread in a call."""
+    number, args = numbers[0], numbers[1:]
+    if number == SYS["futex"]:
+        op = args[1] & 0x7f
+        if op in FUTEX_LOCKS or (op in FUTEX_WAITS and args[3] == 0):
+            return "untimed"
+        return "timed"
+    if number in (SYS["read"], SYS["write"], SYS["readv"], SYS["writev"]):
+        return "untimed" if _fd_kind(pid, args[0]) == "pipe" else "timed"
+    if number in (SYS["wait4"], SYS["waitid"]):
+        return "untimed"
+    if number == SYS["poll"]:
+        return "untimed" if _signed32(args[2]) < 0 else "timed"
+    if number in (SYS["epoll_wait"], SYS["epoll_pwait"]):
+        return "untimed" if _signed32(args[3]) < 0 else "timed"
+    if number == SYS["ppoll"]:
+        return "untimed" if args[2] == 0 else "timed"
+    if number in (SYS["select"], SYS["pselect6"]):
+        return "untimed" if args[4] == 0 else "timed"
+    if number == SYS["epoll_pwait2"]:
+        return "untimed" if args[3] == 0 else "timed"
+    return "timed"
+
+
+@dataclasses.dataclass
+class ThreadState:
+    pid: int
+    tid: int
+    state: str                       # 'untimed', 'timed', 'running', 'tool'
+    runtime: int                     # ns on a CPU
+    slices: int                      # times it was scheduled
+    futex: int = 0                   # the futex word it waits on
+
+
+def _thread_state(pid, tid, tool_ranges):
+    base = f"/proc/{pid}/task/{tid}"
+    stat, syscall, sched = (_read(f"{base}/stat"), _read(f"{base}/syscall"),
+                            _read(f"{base}/schedstat"))
+    if not stat or syscall is None or not sched:
+        return None
+    letter = stat[stat.rindex(")") + 2:].split()[0]
+    if letter in "ZXx":
+        return None
+    runtime, _, slices = (int(v) for v in sched.split()[:3])
+    fields = syscall.split()
+    if letter in "RD" or not fields or fields[0] == "running" or \
+            fields[0] == "-1":
+        return ThreadState(pid, tid, "running", runtime, slices)
+    try:
+        numbers = [int(fields[0])] + [int(f, 16) for f in fields[1:]]
+    except ValueError:
+        return ThreadState(pid, tid, "timed", runtime, slices)
+    program_counter = numbers[-1]
+    if any(low <= program_counter < high for low, high in tool_ranges):
+        return ThreadState(pid, tid, "tool", runtime, slices)
+    kind = _wait_kind(pid, numbers)
+    futex = numbers[1] if numbers[0] == SYS["futex"] else 0
+    return ThreadState(pid, tid, kind, runtime, slices, futex)
+
+
+class Watcher:
+    """Call poll() every POLL_SECONDS; it returns a Hang once it sees one."""
+
+    def __init__(self, root_pid, student_files=(), under_valgrind=False):
+        self.root = root_pid
+        self.student_files = set(student_files)
+        self.valgrind = under_valgrind
+        self.enabled = os.uname().machine == "x86_64" and \
+            os.path.exists(f"/proc/{root_pid}/task")
+        self.still_since = None      # when the current all-blocked spell began
+        self.still_key = None
+        self.busy = {}               # tid -> (since, runtime then)
+        self.tool_ranges = {}
+
+    def snapshot(self):
+        threads = []
+        for pid in _tree(self.root):
+            if _is_criterion_runner(pid):
+                continue
+            if pid not in self.tool_ranges:
+                self.tool_ranges[pid] = _tool_ranges(pid)
+            try:
+                tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
+            except OSError:
+                continue
+            for tid in tids:
+                state = _thread_state(pid, tid, self.tool_ranges[pid])
+                if state and state.state != "tool":
+                    threads.append(state)
+        return threads
+
+    def poll(self):
+        if not self.enabled:
+            return None
+        now = time.monotonic()
+        threads = self.snapshot()
+        if not threads:
+            self.still_since = None
+            return None
+        return self._deadlock(threads, now) or self._spin(threads, now)
+
+    def _deadlock(self, threads, now):
+        if any(t.state != "untimed" for t in threads):
+            self.still_since = None
+            return None
+        key = tuple((t.tid, t.runtime, t.slices, t.futex) for t in threads)
+        if key != self.still_key:
+            self.still_key, self.still_since = key, now
+            return None
+        if now - self.still_since < DEADLOCK_WINDOW:
+            return None
+        return Hang("deadlock", explain(threads, "deadlock", self.student_files,
+                                        self.valgrind))
+
+    def _spin(self, threads, now):
+        running = [t for t in threads if t.state == "running"]
+        seen = {t.tid for t in running}
+        self.busy = {tid: v for tid, v in self.busy.items() if tid in seen}
+        for thread in running:
+            self.busy.setdefault(thread.tid, (now, thread.runtime))
+        if self.valgrind or len(running) != 1 or \
+                any(t.state != "untimed" for t in threads
+                    if t.state != "running"):
+            self.busy = {}
+            return None
+        spinner = running[0]
+        since, runtime = self.busy[spinner.tid]
+        if now - since < SPIN_WINDOW:
+            return None
+        if (spinner.runtime - runtime) / 1e9 < SPIN_BUSY_FRACTION * (now - since):
+            self.busy[spinner.tid] = (now, spinner.runtime)
+            return None
+        return Hang("spin", explain(threads, "spin", self.student_files,
+                                    self.valgrind, spinner.tid))
+
+
+# ---------------------------------------------------------------------------
+# Stacks: gdb's `thread apply all bt`, turned into one sentence.
+
+THREAD_HEADER = re.compile(
+    r"^Thread (\d+) \(Thread (?:0x[0-9a-f]+ \(LWP (\d+)\)|(\d+) \(tid)")
+FRAME = re.compile(r"^#(\d+)\s+(?:0x[0-9a-f]+ in )?(\S+) \((.*?)\)"
+                   r"(?: at (\S+):(\d+)| from (\S+))?\s*$")
+BLOCKERS = [("pthread_mutex_lock", "mutex"), ("pthread_mutex_timedlock", "mutex"),
+            ("pthread_join", "join"), ("clockjoin", "join"),
+            ("pthread_cond_wait", "condition"),
+            ("pthread_cond_timedwait", "condition"),
+            ("pthread_cond_clockwait", "condition"),
+            ("sem_wait", "semaphore"), ("sem_clockwait", "semaphore"),
+            ("sem_timedwait", "semaphore"), ("pthread_barrier_wait", "barrier"),
+            ("pthread_rwlock", "rwlock"), ("waitpid", "waitpid"),
+            ("wait4", "waitpid"), ("__libc_read", "read"), ("__libc_write", "write"),
+            ("read", "read"), ("write", "write"), ("poll", "poll")]
+CALL_ARGUMENT = re.compile(r"\b(?:pthread|sem)_\w+\s*\(\s*&?\s*([^,)]+)")
+
+
+def _run_gdb(pid, valgrind):
+    if valgrind:
+        binary = (_read(f"/proc/{pid}/cmdline") or "").split("\0")
+        binary = [b for b in binary if b][-1:] or [""]
+        command = ["gdb", "-nx", "-batch", "-ex", "set pagination off",
+                   "-ex", f"target remote | vgdb --pid={pid}",
+                   "-ex", "thread apply all bt", binary[0]]
+    else:
+        command = ["gdb", "-nx", "-batch", "-p", str(pid),
+                   "-ex", "set pagination off", "-ex", "thread apply all bt"]
+    try:
+        done = subprocess.run(command, stdin=subprocess.DEVNULL,
+                              capture_output=True, timeout=GDB_SECONDS)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.decode("utf-8", "replace")
+
+
+def _parse_stacks(text):
+    """{tid: (gdb thread number, [(function, args, file, line)])}."""
+    stacks, current = {}, None
+    for line in text.splitlines():
+        header = THREAD_HEADER.match(line)
+        if header:
+            tid = int(header.group(2) or header.group(3))
+            current = []
+            stacks[tid] = (int(header.group(1)), current)
+            continue
+        frame = FRAME.match(line)
+        if frame and current is not None:
+            current.append((frame.group(2), frame.group(3), frame.group(4),
+                            int(frame.group(5) or 0)))
+    return stacks
+
+
+def _read_int(pid, address):
+    try:
+        with open(f"/proc/{pid}/mem", "rb") as memory:
+            memory.seek(address)
+            return int.from_bytes(memory.read(4), "little", signed=True)
+    except (OSError, ValueError, OverflowError):
+        return None
+
+
+def _source_line(path, line):
+    from .manifest import KIT_ROOT
+    for candidate in (path, os.path.join(str(KIT_ROOT), path)):
+        try:
+            with open(candidate, encoding="utf-8", errors="replace") as handle:
+                for number, text in enumerate(handle, 1):
+                    if number == line:
+                        return text.strip()
+        except OSError:
+            continue
+    return ""
+
+
+class _Explainer:
+    def __init__(self, threads, stacks, student_files, kind):
+        self.threads = {t.tid: t for t in threads}
+        self.stacks = stacks
+        self.student_files = student_files
+        self.kind = kind
+        self.pids = {t.pid for t in threads}
+
+    def label(self, tid):
+        thread = self.threads.get(tid)
+        if thread and thread.tid == thread.pid:
+            many = len(self.pids) > 1
+            return f"the main thread of process {thread.pid}" if many and \
+                thread.pid != min(self.pids) else "the main thread"
+        number = self.stacks.get(tid, (None,))[0]
+        return f"thread {number}" if number else f"thread (tid {tid})"
+
+    def place(self, frames):
+        """(index, path, line) of the first frame in the student's files,
+        else in the exercise's tests, else in the harness; else None."""
+        kinds = (lambda p: os.path.basename(p) in self.student_files,
+                 lambda p: "tests/" in p and "/harness/" not in p,
+                 lambda p: "tests/harness/" in p)
+        for wanted in kinds:
+            for index, (_, _, path, line) in enumerate(frames):
+                if path and line and wanted(path):
+                    return index, path, line
+        return None
+
+    def blocker(self, frames, before):
+        for function, args, _, _ in frames[:before]:
+            for pattern, what in BLOCKERS:
+                if pattern in function:
+                    return what, args
+        return None, ""
+
+    def describe(self, tid):
+        thread = self.threads[tid]
+        frames = self.stacks.get(tid, (0, []))[1]
+        found = self.place(frames)
+        if not found:
+            return None
+        index, path, line = found
+        where = f"{os.path.basename(path)}:{line}"
+        who = self.label(tid)
+        function = frames[index][0]
+        if self.kind == "spin" and thread.state == "running":
+            return f"{who} keeps running in {function} ({where}) without " \
+                "waiting: a busy loop whose condition nothing changes?"
+        what, _ = self.blocker(frames, index)
+        argument = CALL_ARGUMENT.search(_source_line(path, line))
+        name = f" `{argument.group(1).strip()}`" if argument else ""
+        if what == "mutex":
+            owner = _read_int(thread.pid, thread.futex + 8) if thread.futex else None
+            if owner == tid:
+                return f"{who} waits for mutex{name} ({where}) that it " \
+                    "already holds"
+            if owner and owner in self.threads:
+                return f"{who} waits for mutex{name} ({where}), held by " \
+                    f"{self.label(owner)}"
+            if owner:
+                return f"{who} waits for mutex{name} ({where}), held by a " \
+                    "thread that has already ended without unlocking it"
+            return f"{who} waits for mutex{name} ({where})"
+        if what == "join":
+            joined = _read_int(thread.pid, thread.futex) if thread.futex else None
+            target = f" for {self.label(joined)}" if joined in self.threads \
+                else ""
+            if joined == tid:
+                target = " for itself"
+            return f"{who} waits in pthread_join ({where}){target}"
+        if what == "condition":
+            return f"{who} waits on condition{name} ({where}) and no " \
+                "thread is left to signal it"
+        if what:
+            return f"{who} waits in {what}{name} ({where})"
+        return f"{who} waits in {function} ({where})"
+
+
+def explain(threads, kind, student_files, valgrind, spinner=None):
+    """The reason for a hang, from the stacks if gdb can take them."""
+    plain = "deadlock: every thread waits (for a lock, a condition, a join " \
+        "or a pipe) and none can move" if kind == "deadlock" else \
+        "spin: a thread keeps the CPU busy while every other thread waits " \
+        "for it"
+    parts = []
+    for pid in sorted({t.pid for t in threads}):
+        stacks = _parse_stacks(_run_gdb(pid, valgrind))
+        explainer = _Explainer([t for t in threads if t.pid == pid], stacks,
+                               student_files, kind)
+        tids = [t.tid for t in threads if t.pid == pid]
+        if spinner in tids:
+            tids.remove(spinner)
+            tids.insert(0, spinner)
+        for tid in tids:
+            text = explainer.describe(tid)
+            if text:
+                parts.append(text)
+    if not parts:
+        return plain
+    return f"{kind}: " + "; ".join(parts[:4])
