@@ -79,6 +79,8 @@ def run(command, *, timeout, env=None, cwd=None, limits=(), watch=None):
         watcher = None if watch is None else hangs.Watcher(
             process.pid, watch, under_valgrind=command[0] == "valgrind")
         returncode, hang = _wait(process, timeout, watcher)
+        if watcher:
+            watcher.log(command)
         _kill_group(process)
         process.wait()
         return Completed(returncode, _read_capped(out), _read_capped(err),
