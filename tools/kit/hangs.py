@@ -9,7 +9,8 @@ A Watcher polls every thread of every process under a root pid (Linux
   run at all (schedstat's run time and time slices unchanged) for
   DEADLOCK_WINDOW seconds.  A thread in a sleep, a timed wait, a socket
   call (SO_RCVTIMEO may end it) or an unknown system call can still move,
-  so it rules a deadlock out.
+  so it rules a deadlock out, unless its deadline is more than LONG_WAIT
+  seconds away.
 - a spin: one thread busy on the CPU for SPIN_WINDOW seconds while every
   other judged thread is blocked without a deadline (so nothing can change
   what the busy thread waits for); VALGRIND_SPIN_WINDOW under valgrind.
@@ -40,6 +41,10 @@ SPIN_WINDOW = 3.0
 VALGRIND_SPIN_WINDOW = 20.0
 SPIN_BUSY_FRACTION = 0.5
 GDB_SECONDS = 15
+# A wait whose deadline is further away than this cannot save a test
+# (the workloads wait up to 60 s for what should come at once): it counts
+# as a wait without a deadline.
+LONG_WAIT = 10.0
 
 SYS = {"read": 0, "write": 1, "poll": 7, "readv": 19, "writev": 20,
        "select": 23, "nanosleep": 35, "wait4": 61, "futex": 202,
@@ -113,28 +118,75 @@ def _signed32(value):
     return value - (1 << 32) if value & 0x80000000 else value
 
 
+def _read_bytes(pid, address, size):
+    try:
+        with open(f"/proc/{pid}/mem", "rb") as memory:
+            memory.seek(address)
+            data = memory.read(size)
+            return data if len(data) == size else None
+    except (OSError, ValueError, OverflowError):
+        return None
+
+
+def _seconds_at(pid, address, microseconds=False):
+    """A struct timespec (or timeval) in the process's memory, in seconds."""
+    data = _read_bytes(pid, address, 16)
+    if data is None:
+        return 0.0
+    whole = int.from_bytes(data[:8], "little", signed=True)
+    part = int.from_bytes(data[8:], "little", signed=True)
+    return whole + part / (1e6 if microseconds else 1e9)
+
+
+def _deadline_kind(seconds_left):
+    return "untimed" if seconds_left > LONG_WAIT else "timed"
+
+
+def _futex_kind(pid, args):
+    op = args[1] & 0x7f
+    if op in FUTEX_LOCKS or (op in FUTEX_WAITS and args[3] == 0):
+        return "untimed"
+    if op not in FUTEX_WAITS:
+        return "timed"
+    timeout = _seconds_at(pid, args[3])
+    if op == 0:                      # FUTEX_WAIT: a relative timeout
+        return _deadline_kind(timeout)
+    clock = time.CLOCK_REALTIME if args[1] & 0x100 else time.CLOCK_MONOTONIC
+    return _deadline_kind(timeout - time.clock_gettime(clock))
+
+
 def _wait_kind(pid, numbers):
-    """'untimed', 'timed' (or may end by itself), for a thread in a call."""
+    """'untimed' (no deadline, or one too far away to matter) or 'timed'
+    (a near deadline, or a call that may end by itself)."""
     number, args = numbers[0], numbers[1:]
     if number == SYS["futex"]:
-        op = args[1] & 0x7f
-        if op in FUTEX_LOCKS or (op in FUTEX_WAITS and args[3] == 0):
-            return "untimed"
-        return "timed"
+        return _futex_kind(pid, args)
     if number in (SYS["read"], SYS["write"], SYS["readv"], SYS["writev"]):
         return "untimed" if _fd_kind(pid, args[0]) == "pipe" else "timed"
     if number in (SYS["wait4"], SYS["waitid"]):
         return "untimed"
+    if number == SYS["nanosleep"]:
+        return _deadline_kind(_seconds_at(pid, args[0]))
+    if number == SYS["clock_nanosleep"]:
+        left = _seconds_at(pid, args[2])
+        if args[1] & 1:              # TIMER_ABSTIME
+            left -= time.clock_gettime(args[0] & 0xf)
+        return _deadline_kind(left)
     if number == SYS["poll"]:
-        return "untimed" if _signed32(args[2]) < 0 else "timed"
+        return _deadline_kind(_signed32(args[2]) / 1000) \
+            if _signed32(args[2]) >= 0 else "untimed"
     if number in (SYS["epoll_wait"], SYS["epoll_pwait"]):
-        return "untimed" if _signed32(args[3]) < 0 else "timed"
+        return _deadline_kind(_signed32(args[3]) / 1000) \
+            if _signed32(args[3]) >= 0 else "untimed"
     if number == SYS["ppoll"]:
-        return "untimed" if args[2] == 0 else "timed"
+        return "untimed" if args[2] == 0 else \
+            _deadline_kind(_seconds_at(pid, args[2]))
     if number in (SYS["select"], SYS["pselect6"]):
-        return "untimed" if args[4] == 0 else "timed"
+        return "untimed" if args[4] == 0 else _deadline_kind(
+            _seconds_at(pid, args[4], microseconds=number == SYS["select"]))
     if number == SYS["epoll_pwait2"]:
-        return "untimed" if args[3] == 0 else "timed"
+        return "untimed" if args[3] == 0 else \
+            _deadline_kind(_seconds_at(pid, args[3]))
     return "timed"
 
 
@@ -169,7 +221,10 @@ def _thread_state(pid, tid, tool_ranges):
     program_counter = numbers[-1]
     if any(low <= program_counter < high for low, high in tool_ranges):
         return ThreadState(pid, tid, "tool", runtime, slices)
-    kind = _wait_kind(pid, numbers)
+    try:
+        kind = _wait_kind(pid, numbers)
+    except (OSError, ValueError, OverflowError):
+        kind = "timed"
     futex = numbers[1] if numbers[0] == SYS["futex"] else 0
     return ThreadState(pid, tid, kind, runtime, slices, futex)
 
@@ -217,6 +272,12 @@ class Watcher:
         return threads
 
     def poll(self):
+        try:
+            return self._poll()
+        except Exception:            # a watcher bug must never fail a test
+            return None
+
+    def _poll(self):
         if not self.enabled:
             return None
         now = time.monotonic()
@@ -320,12 +381,8 @@ def _parse_stacks(text):
 
 
 def _read_int(pid, address):
-    try:
-        with open(f"/proc/{pid}/mem", "rb") as memory:
-            memory.seek(address)
-            return int.from_bytes(memory.read(4), "little", signed=True)
-    except (OSError, ValueError, OverflowError):
-        return None
+    data = _read_bytes(pid, address, 4)
+    return None if data is None else int.from_bytes(data, "little", signed=True)
 
 
 def _source_line(path, line):
