@@ -340,8 +340,9 @@ BLOCKERS = [("pthread_mutex_lock", "mutex"), ("pthread_mutex_timedlock", "mutex"
             ("sem_wait", "semaphore"), ("sem_clockwait", "semaphore"),
             ("sem_timedwait", "semaphore"), ("pthread_barrier_wait", "barrier"),
             ("pthread_rwlock", "rwlock"), ("waitpid", "waitpid"),
-            ("wait4", "waitpid"), ("__libc_read", "read"), ("__libc_write", "write"),
-            ("read", "read"), ("write", "write"), ("poll", "poll")]
+            ("wait4", "waitpid")]
+# read/write only as whole names: "pthread_..." contains "read".
+PIPE_CALLS = re.compile(r"^_*(?:GI_+)?(?:libc_)?(read|write|poll)$")
 CALL_ARGUMENT = re.compile(r"\b(?:pthread|sem)_\w+\s*\(\s*&?\s*([^,)]+)")
 
 
@@ -428,11 +429,35 @@ class _Explainer:
         return None
 
     def blocker(self, frames, before):
-        for function, args, _, _ in frames[:before]:
+        """What the thread waits in: the first known call above `before`;
+        a mutex taken back at the end of a condition wait is 'relock'."""
+        names = [function for function, _, _, _ in frames[:before]]
+        for index, function in enumerate(names):
+            call = PIPE_CALLS.match(function)
+            if call:
+                return call.group(1)
             for pattern, what in BLOCKERS:
                 if pattern in function:
-                    return what, args
-        return None, ""
+                    if what == "mutex" and any("cond_" in f and "wait" in f
+                                               for f in names[index:]):
+                        return "relock"
+                    return what
+            if "mutex_cond_lock" in function:
+                return "relock"
+        return None
+
+    def holder(self, thread, tid):
+        """', held by ...' from the mutex's __owner field (glibc x86_64:
+        the int at offset 8; the futex word is the mutex's first field)."""
+        owner = _read_int(thread.pid, thread.futex + 8) if thread.futex else None
+        if owner == tid:
+            return ", which it already holds"
+        if owner and owner in self.threads:
+            return f", held by {self.label(owner)}"
+        if owner and owner > 0:
+            return ", held by a thread that has already ended without " \
+                "unlocking it"
+        return ""
 
     def describe(self, tid):
         thread = self.threads[tid]
@@ -442,26 +467,26 @@ class _Explainer:
             return None
         index, path, line = found
         where = f"{os.path.basename(path)}:{line}"
+        caller = next(((f, p, l) for f, _, p, l in frames[index + 1:]
+                       if p and os.path.basename(p) in self.student_files),
+                      None)
+        if caller:                   # the student's own call that led here
+            where += f", called from {caller[0]} at " \
+                f"{os.path.basename(caller[1])}:{caller[2]}"
         who = self.label(tid)
         function = frames[index][0]
         if self.kind == "spin" and thread.state == "running":
             return f"{who} keeps running in {function} ({where}) without " \
                 "waiting: a busy loop whose condition nothing changes?"
-        what, _ = self.blocker(frames, index)
+        what = self.blocker(frames, index)
         argument = CALL_ARGUMENT.search(_source_line(path, line))
         name = f" `{argument.group(1).strip()}`" if argument else ""
         if what == "mutex":
-            owner = _read_int(thread.pid, thread.futex + 8) if thread.futex else None
-            if owner == tid:
-                return f"{who} waits for mutex{name} ({where}) that it " \
-                    "already holds"
-            if owner and owner in self.threads:
-                return f"{who} waits for mutex{name} ({where}), held by " \
-                    f"{self.label(owner)}"
-            if owner:
-                return f"{who} waits for mutex{name} ({where}), held by a " \
-                    "thread that has already ended without unlocking it"
-            return f"{who} waits for mutex{name} ({where})"
+            return f"{who} waits for mutex{name} ({where})" + \
+                self.holder(thread, tid)
+        if what == "relock":
+            return f"{who} woke up in its condition wait on{name} ({where}) " \
+                "but cannot take its mutex back" + self.holder(thread, tid)
         if what == "join":
             joined = _read_int(thread.pid, thread.futex) if thread.futex else None
             target = f" for {self.label(joined)}" if joined in self.threads \
@@ -498,4 +523,4 @@ def explain(threads, kind, student_files, valgrind, spinner=None):
                 parts.append(text)
     if not parts:
         return plain
-    return f"{kind}: " + "; ".join(parts[:4])
+    return f"{kind}: " + "; ".join(parts[:6])
