@@ -259,14 +259,18 @@ class Watcher:
         for pid in _tree(self.root):
             if _is_criterion_runner(pid):
                 continue
-            if pid not in self.tool_ranges:
-                self.tool_ranges[pid] = _tool_ranges(pid)
+            try:             # keyed by program too: prlimit and setarch exec
+                key = (pid, os.readlink(f"/proc/{pid}/exe"))
+            except OSError:
+                continue
+            if key not in self.tool_ranges:
+                self.tool_ranges[key] = _tool_ranges(pid)
             try:
                 tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
             except OSError:
                 continue
             for tid in tids:
-                state = _thread_state(pid, tid, self.tool_ranges[pid])
+                state = _thread_state(pid, tid, self.tool_ranges[key])
                 if state and state.state != "tool":
                     threads.append(state)
         return threads
