@@ -263,7 +263,7 @@ class Watcher:
                 key = (pid, os.readlink(f"/proc/{pid}/exe"))
             except OSError:
                 continue
-            if key not in self.tool_ranges:
+            if not self.tool_ranges.get(key):   # ld.so may still be loading
                 self.tool_ranges[key] = _tool_ranges(pid)
             try:
                 tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
