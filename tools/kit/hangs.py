@@ -39,7 +39,8 @@ SPIN_WINDOW = 3.0
 # Under valgrind a thread runs 20-100 times slower, and while it holds
 # valgrind's lock the others wait: the same rule needs a longer window.
 VALGRIND_SPIN_WINDOW = 20.0
-SPIN_BUSY_FRACTION = 0.5
+# Of the wall time: a spinner on a machine loaded by others gets less.
+SPIN_BUSY_FRACTION = 0.2
 GDB_SECONDS = 15
 # A wait whose deadline is further away than this cannot save a test
 # (the workloads wait up to 60 s for what should come at once): it counts
@@ -481,7 +482,8 @@ class _Explainer:
         function = frames[index][0]
         if self.kind == "spin" and thread.state == "running":
             return f"{who} keeps running in {function} ({where}) without " \
-                "waiting: a busy loop whose condition nothing changes?"
+                "waiting, in a busy loop whose condition no other thread " \
+                "can change"
         what = self.blocker(frames, index)
         argument = CALL_ARGUMENT.search(_source_line(path, line))
         name = f" `{argument.group(1).strip()}`" if argument else ""
