@@ -531,4 +531,33 @@ def explain(threads, kind, student_files, valgrind, spinner=None):
                 parts.append(text)
     if not parts:
         return plain
-    return f"{kind}: " + "; ".join(parts[:6])
+    return f"{kind}: " + "; ".join(_grouped(parts)[:5])
+
+
+def _grouped(parts):
+    """'thread 3 waits on X; thread 4 waits on X' -> 'threads 3 and 4 wait
+    on X' (a lost wake-up leaves many threads in the same wait)."""
+    order, same = [], {}
+    for part in parts:
+        found = re.match(r"^thread (\d+) (waits|keeps|woke) (.*)$", part)
+        if not found:
+            order.append(part)
+            continue
+        key = (found.group(2), found.group(3))
+        if key not in same:
+            same[key] = []
+            order.append(key)
+        same[key].append(found.group(1))
+    plural = {"waits": "wait", "keeps": "keep", "woke": "woke"}
+    text = []
+    for item in order:
+        if isinstance(item, str):
+            text.append(item)
+            continue
+        numbers = same[item]
+        if len(numbers) == 1:
+            text.append(f"thread {numbers[0]} {item[0]} {item[1]}")
+        else:
+            names = ", ".join(numbers[:-1]) + " and " + numbers[-1]
+            text.append(f"threads {names} {plural[item[0]]} {item[1]}")
+    return text
