@@ -11,9 +11,10 @@ A Watcher polls every thread of every process under a root pid (Linux
   call (SO_RCVTIMEO may end it) or an unknown system call can still move,
   so it rules a deadlock out, unless its deadline is more than LONG_WAIT
   seconds away.
-- a spin: one thread busy on the CPU for SPIN_WINDOW seconds while every
-  other judged thread is blocked without a deadline (so nothing can change
-  what the busy thread waits for); VALGRIND_SPIN_WINDOW under valgrind.
+- a spin: for SPIN_WINDOW seconds some threads run, every other judged
+  thread is blocked without a deadline and no thread blocks or wakes (so
+  nothing can change what the busy threads wait for).  Under valgrind,
+  whose own lock wakes its threads, only at the time limit.
 
 Judged: every process of the tree except a Criterion runner (it only waits
 for its worker); threads of a sanitizer runtime (TSan's background thread
@@ -36,9 +37,6 @@ DEADLOCK_WINDOW = 1.0
 # (exercise 13); a busy thread past this, with nothing else able to move,
 # is a spin.
 SPIN_WINDOW = 3.0
-# Under valgrind a thread runs 20-100 times slower, and while it holds
-# valgrind's lock the others wait: the same rule needs a longer window.
-VALGRIND_SPIN_WINDOW = 20.0
 # Of the wall time: a spinner on a machine loaded by others gets less.
 SPIN_BUSY_FRACTION = 0.2
 GDB_SECONDS = 15
@@ -200,6 +198,7 @@ class ThreadState:
     state: str                       # 'untimed', 'timed', 'running', 'tool'
     runtime: int                     # ns on a CPU
     slices: int                      # times it was scheduled
+    switches: int = 0                # voluntary context switches
     futex: int = 0                   # the futex word it waits on
 
 
@@ -213,23 +212,26 @@ def _thread_state(pid, tid, tool_ranges):
     if letter in "ZXx":
         return None
     runtime, _, slices = (int(v) for v in sched.split()[:3])
+    status = _read(f"{base}/status") or ""
+    found = re.search(r"^voluntary_ctxt_switches:\s*(\d+)", status, re.M)
+    switches = int(found.group(1)) if found else 0
     fields = syscall.split()
     if letter in "RD" or not fields or fields[0] == "running" or \
             fields[0] == "-1":
-        return ThreadState(pid, tid, "running", runtime, slices)
+        return ThreadState(pid, tid, "running", runtime, slices, switches)
     try:
         numbers = [int(fields[0])] + [int(f, 16) for f in fields[1:]]
     except ValueError:
-        return ThreadState(pid, tid, "timed", runtime, slices)
+        return ThreadState(pid, tid, "timed", runtime, slices, switches)
     program_counter = numbers[-1]
     if any(low <= program_counter < high for low, high in tool_ranges):
-        return ThreadState(pid, tid, "tool", runtime, slices)
+        return ThreadState(pid, tid, "tool", runtime, slices, switches)
     try:
         kind = _wait_kind(pid, numbers)
     except (OSError, ValueError, OverflowError):
         kind = "timed"
     futex = numbers[1] if numbers[0] == SYS["futex"] else 0
-    return ThreadState(pid, tid, kind, runtime, slices, futex)
+    return ThreadState(pid, tid, kind, runtime, slices, switches, futex)
 
 
 class Watcher:
@@ -243,7 +245,7 @@ class Watcher:
             os.path.exists(f"/proc/{root_pid}/task")
         self.still_since = None      # when the current all-blocked spell began
         self.still_key = None
-        self.busy = {}               # tid -> (since, runtime then)
+        self.busy = {}               # the current busy spell
         self.tool_ranges = {}
         self.longest = {"still": 0.0, "busy": 0.0}   # for THREADLINGS_WATCH_LOG
 
@@ -309,27 +311,43 @@ class Watcher:
                                         self.valgrind))
 
     def _spin(self, threads, now):
-        running = [t for t in threads if t.state == "running"]
-        seen = {t.tid for t in running}
-        self.busy = {tid: v for tid, v in self.busy.items() if tid in seen}
-        for thread in running:
-            self.busy.setdefault(thread.tid, (now, thread.runtime))
-        if len(running) != 1 or \
-                any(t.state != "untimed" for t in threads
-                    if t.state != "running"):
-            self.busy = {}
+        """Natively: for SPIN_WINDOW, some threads run, every other waits
+        without a deadline, and no thread blocks or is woken (the sum of
+        voluntary context switches stays the same) while the CPU time grows:
+        the runners spin on something no one can change."""
+        if self.valgrind:            # valgrind's own lock wakes its threads
             return None
-        spinner = running[0]
-        since, runtime = self.busy[spinner.tid]
-        if (spinner.runtime - runtime) / 1e9 >= SPIN_BUSY_FRACTION * (now - since):
-            self.longest["busy"] = max(self.longest["busy"], now - since)
-        if now - since < (VALGRIND_SPIN_WINDOW if self.valgrind else SPIN_WINDOW):
+        key = (tuple(t.tid for t in threads), sum(t.switches for t in threads))
+        runtime = sum(t.runtime for t in threads)
+        if any(t.state == "timed" for t in threads) or \
+                not any(t.state == "running" for t in threads) or \
+                key != self.busy.get("key"):
+            self.busy = {"key": key, "since": now, "runtime": runtime}
             return None
-        if (spinner.runtime - runtime) / 1e9 < SPIN_BUSY_FRACTION * (now - since):
-            self.busy[spinner.tid] = (now, spinner.runtime)
+        spell = now - self.busy["since"]
+        if (runtime - self.busy["runtime"]) / 1e9 < SPIN_BUSY_FRACTION * spell:
+            if spell >= SPIN_WINDOW:  # barely ran: start again
+                self.busy = {"key": key, "since": now, "runtime": runtime}
             return None
+        self.longest["busy"] = max(self.longest["busy"], spell)
+        if spell < SPIN_WINDOW:
+            return None
+        spinners = [t.tid for t in threads if t.state == "running"]
         return Hang("spin", explain(threads, "spin", self.student_files,
-                                    self.valgrind, spinner.tid))
+                                    self.valgrind, spinners))
+
+    def at_limit(self):
+        """At the time limit: a spin if some thread was still running (the
+        only spin verdict under valgrind), else None (the plain reason)."""
+        try:
+            threads = self.snapshot()
+            spinners = [t.tid for t in threads if t.state == "running"]
+            if not spinners or any(t.state == "timed" for t in threads):
+                return None
+            return Hang("spin", explain(threads, "spin", self.student_files,
+                                        self.valgrind, spinners))
+        except Exception:            # a watcher bug must never fail a test
+            return None
 
 
 # ---------------------------------------------------------------------------
@@ -510,7 +528,7 @@ class _Explainer:
         return f"{who} waits in {function} ({where})"
 
 
-def explain(threads, kind, student_files, valgrind, spinner=None):
+def explain(threads, kind, student_files, valgrind, spinners=()):
     """The reason for a hang, from the stacks if gdb can take them."""
     plain = "deadlock: every thread waits (for a lock, a condition, a join " \
         "or a pipe) and none can move" if kind == "deadlock" else \
@@ -522,9 +540,7 @@ def explain(threads, kind, student_files, valgrind, spinner=None):
         explainer = _Explainer([t for t in threads if t.pid == pid], stacks,
                                student_files, kind)
         tids = [t.tid for t in threads if t.pid == pid]
-        if spinner in tids:
-            tids.remove(spinner)
-            tids.insert(0, spinner)
+        tids.sort(key=lambda tid: tid not in spinners)
         for tid in tids:
             text = explainer.describe(tid)
             if text:

@@ -57,7 +57,7 @@ def _wait(process, timeout, watcher):
                                 if watcher else max(left, 0)), None
         except subprocess.TimeoutExpired:
             if left <= 0:
-                return None, None
+                return None, watcher and watcher.at_limit()
         hang = watcher.poll()
         if hang:
             return None, hang
