@@ -11,10 +11,11 @@ A Watcher polls every thread of every process under a root pid (Linux
   call (SO_RCVTIMEO may end it) or an unknown system call can still move,
   so it rules a deadlock out, unless its deadline is more than LONG_WAIT
   seconds away.
-- a spin: for SPIN_WINDOW seconds some threads run, every other judged
-  thread is blocked without a deadline and no thread blocks or wakes (so
-  nothing can change what the busy threads wait for).  Under valgrind,
-  whose own lock wakes its threads, only at the time limit.
+- a spin: for SPIN_WINDOW seconds (VALGRIND_SPIN_WINDOW under valgrind)
+  some threads use the CPU and never block, while every other judged
+  thread stays blocked without a deadline, untouched (so nothing can
+  change what the busy threads wait for).  Otherwise a thread still
+  running at the time limit is named as a spin.
 
 Judged: every process of the tree except a Criterion runner (it only waits
 for its worker); threads of a sanitizer runtime (TSan's background thread
@@ -39,6 +40,8 @@ DEADLOCK_WINDOW = 1.0
 SPIN_WINDOW = 3.0
 # Of the wall time: a spinner on a machine loaded by others gets less.
 SPIN_BUSY_FRACTION = 0.2
+# valgrind runs the threads one at a time, 20-100 times slower.
+VALGRIND_SPIN_WINDOW = 15.0
 GDB_SECONDS = 15
 # A wait whose deadline is further away than this cannot save a test: it
 # counts as a wait without a deadline.  The tests' own bounded waits for
@@ -200,6 +203,7 @@ class ThreadState:
     slices: int                      # times it was scheduled
     switches: int = 0                # voluntary context switches
     futex: int = 0                   # the futex word it waits on
+    pc: int = 0                      # where in user space the call was made
 
 
 def _thread_state(pid, tid, tool_ranges):
@@ -231,7 +235,8 @@ def _thread_state(pid, tid, tool_ranges):
     except (OSError, ValueError, OverflowError):
         kind = "timed"
     futex = numbers[1] if numbers[0] == SYS["futex"] else 0
-    return ThreadState(pid, tid, kind, runtime, slices, switches, futex)
+    return ThreadState(pid, tid, kind, runtime, slices, switches, futex,
+                       program_counter)
 
 
 class Watcher:
@@ -246,6 +251,8 @@ class Watcher:
         self.still_since = None      # when the current all-blocked spell began
         self.still_key = None
         self.busy = {}               # the current busy spell
+        self.spin_window = VALGRIND_SPIN_WINDOW if under_valgrind \
+            else SPIN_WINDOW
         self.tool_ranges = {}
         self.longest = {"still": 0.0, "busy": 0.0}   # for THREADLINGS_WATCH_LOG
 
@@ -311,30 +318,42 @@ class Watcher:
                                         self.valgrind))
 
     def _spin(self, threads, now):
-        """Natively: for SPIN_WINDOW, some threads run, every other waits
-        without a deadline, and no thread blocks or is woken (the sum of
-        voluntary context switches stays the same) while the CPU time grows:
-        the runners spin on something no one can change."""
-        if self.valgrind:            # valgrind's own lock wakes its threads
-            return None
-        key = (tuple(t.tid for t in threads), sum(t.switches for t in threads))
+        """For SPIN_WINDOW: some threads keep using the CPU while every
+        other thread stays blocked without a deadline, untouched (no run
+        time, no context switch): the busy ones spin on something no one
+        can change.  A busy thread seen in a system call made from where the
+        stuck ones made theirs (a real wait, not valgrind's own lock, which
+        its threads take turns on) breaks the spell."""
+        key = tuple(t.tid for t in threads)
         runtime = sum(t.runtime for t in threads)
+        spell = self.busy
         if any(t.state == "timed" for t in threads) or \
-                not any(t.state == "running" for t in threads) or \
-                key != self.busy.get("key"):
-            self.busy = {"key": key, "since": now, "runtime": runtime}
+                key != spell.get("key"):
+            self.busy = {"key": key, "since": now, "runtime": runtime,
+                         "start": {t.tid: (t.runtime, t.switches)
+                                   for t in threads}}
             return None
-        spell = now - self.busy["since"]
-        if (runtime - self.busy["runtime"]) / 1e9 < SPIN_BUSY_FRACTION * spell:
-            if spell >= SPIN_WINDOW:  # barely ran: start again
-                self.busy = {"key": key, "since": now, "runtime": runtime}
+        start = spell["start"]
+        stuck = [t for t in threads if start[t.tid] == (t.runtime, t.switches)]
+        busy = [t for t in threads if t not in stuck]
+        waits_from = {t.pc for t in stuck}
+        natively_blocking = not self.valgrind and any(
+            t.switches != start[t.tid][1] for t in busy)
+        if not busy or natively_blocking or \
+                any(t.state != "untimed" for t in stuck) or \
+                any(t.state != "running" and t.pc in waits_from for t in busy):
+            self.busy = {}
             return None
-        self.longest["busy"] = max(self.longest["busy"], spell)
-        if spell < SPIN_WINDOW:
+        elapsed = now - spell["since"]
+        if (runtime - spell["runtime"]) / 1e9 < SPIN_BUSY_FRACTION * elapsed:
+            if elapsed >= self.spin_window:   # barely ran: start again
+                self.busy = {}
             return None
-        spinners = [t.tid for t in threads if t.state == "running"]
+        self.longest["busy"] = max(self.longest["busy"], elapsed)
+        if elapsed < self.spin_window:
+            return None
         return Hang("spin", explain(threads, "spin", self.student_files,
-                                    self.valgrind, spinners))
+                                    self.valgrind, [t.tid for t in busy]))
 
     def at_limit(self):
         """At the time limit: a spin if some thread was still running (the
@@ -425,7 +444,8 @@ def _source_line(path, line):
 
 
 class _Explainer:
-    def __init__(self, threads, stacks, student_files, kind):
+    def __init__(self, threads, stacks, student_files, kind, spinners=()):
+        self.spinners = set(spinners)
         self.threads = {t.tid: t for t in threads}
         self.stacks = stacks
         self.student_files = student_files
@@ -500,7 +520,7 @@ class _Explainer:
                 f"{os.path.basename(caller[1])}:{caller[2]}"
         who = self.label(tid)
         function = frames[index][0]
-        if self.kind == "spin" and thread.state == "running":
+        if self.kind == "spin" and tid in self.spinners:
             return f"{who} keeps running in {function} ({where}) without " \
                 "waiting, in a busy loop whose condition no other thread " \
                 "can change"
@@ -538,7 +558,7 @@ def explain(threads, kind, student_files, valgrind, spinners=()):
     for pid in sorted({t.pid for t in threads}):
         stacks = _parse_stacks(_run_gdb(pid, valgrind))
         explainer = _Explainer([t for t in threads if t.pid == pid], stacks,
-                               student_files, kind)
+                               student_files, kind, spinners)
         tids = [t.tid for t in threads if t.pid == pid]
         tids.sort(key=lambda tid: tid not in spinners)
         for tid in tids:
