@@ -560,7 +560,8 @@ def explain(threads, kind, student_files, valgrind, spinners=()):
         explainer = _Explainer([t for t in threads if t.pid == pid], stacks,
                                student_files, kind, spinners)
         tids = [t.tid for t in threads if t.pid == pid]
-        tids.sort(key=lambda tid: tid not in spinners)
+        if kind == "spin":           # the waiting threads only wait for it
+            tids = [tid for tid in tids if tid in spinners]
         for tid in tids:
             text = explainer.describe(tid)
             if text:
