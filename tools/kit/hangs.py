@@ -524,6 +524,8 @@ class _Explainer:
             return f"{who} keeps running in {function} ({where}) without " \
                 "waiting, in a busy loop whose condition no other thread " \
                 "can change"
+        if os.path.basename(path) not in self.student_files:
+            return f"{who} waits in the test ({where})"
         what = self.blocker(frames, index)
         argument = CALL_ARGUMENT.search(_source_line(path, line))
         name = f" `{argument.group(1).strip()}`" if argument else ""
@@ -568,6 +570,7 @@ def explain(threads, kind, student_files, valgrind, spinners=()):
                 parts.append(text)
     if not parts:
         return plain
+    parts.sort(key=lambda part: " in the test (" in part)   # the student's first
     return f"{kind}: " + "; ".join(_grouped(parts)[:5])
 
 
