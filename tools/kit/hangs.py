@@ -524,9 +524,9 @@ class _Explainer:
             return f"{who} keeps running in {function} ({where}) without " \
                 "waiting, in a busy loop whose condition no other thread " \
                 "can change"
-        if os.path.basename(path) not in self.student_files:
-            return f"{who} waits in the test ({where})"
         what = self.blocker(frames, index)
+        if os.path.basename(path) not in self.student_files and what != "join":
+            return f"{who} waits in the test ({where})"
         argument = CALL_ARGUMENT.search(_source_line(path, line))
         name = f" `{argument.group(1).strip()}`" if argument else ""
         if what == "mutex":
