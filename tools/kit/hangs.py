@@ -599,5 +599,6 @@ def _grouped(parts):
             text.append(f"thread {numbers[0]} {item[0]} {item[1]}")
         else:
             names = ", ".join(numbers[:-1]) + " and " + numbers[-1]
-            text.append(f"threads {names} {plural[item[0]]} {item[1]}")
+            rest = item[1].replace(" its ", " their ")
+            text.append(f"threads {names} {plural[item[0]]} {rest}")
     return text
