@@ -570,7 +570,12 @@ def explain(threads, kind, student_files, valgrind, spinners=()):
                 parts.append(text)
     if not parts:
         return plain
-    parts.sort(key=lambda part: " in the test (" in part)   # the student's first
+    # The cause first (a mutex and its holder), then the student's other
+    # threads, then the test's.
+    parts.sort(key=lambda part: (", held by" not in part and
+                                 "already holds" not in part,
+                                 " in the test (" in part or
+                                 "pthread_join (workload.c" in part))
     return f"{kind}: " + "; ".join(_grouped(parts)[:5])
 
 
