@@ -552,6 +552,20 @@ class _Explainer:
 
 def explain(threads, kind, student_files, valgrind, spinners=()):
     """The reason for a hang, from the stacks if gdb can take them."""
+    try:
+        return _explain(threads, kind, student_files, valgrind, spinners)
+    except Exception:                # the plain reason beats none at all
+        return _plain(kind)
+
+
+def _plain(kind):
+    return "deadlock: every thread waits (for a lock, a condition, a join " \
+        "or a pipe) and none can move" if kind == "deadlock" else \
+        "spin: a thread keeps the CPU busy while every other thread waits " \
+        "for it"
+
+
+def _explain(threads, kind, student_files, valgrind, spinners):
     plain = "deadlock: every thread waits (for a lock, a condition, a join " \
         "or a pipe) and none can move" if kind == "deadlock" else \
         "spin: a thread keeps the CPU busy while every other thread waits " \
