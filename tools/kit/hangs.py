@@ -100,10 +100,13 @@ def _is_criterion_runner(pid):
 
 
 def _tool_ranges(pid):
+    """The code of a sanitizer runtime in the process: [(low, high)], empty
+    until its executable segment is mapped (ld.so maps it in steps)."""
     ranges = []
     for line in (_read(f"/proc/{pid}/maps") or "").splitlines():
         fields = line.split()
-        if len(fields) >= 6 and any(t in fields[5] for t in TOOL_LIBRARIES):
+        if len(fields) >= 6 and "x" in fields[1] and \
+                any(t in fields[5] for t in TOOL_LIBRARIES):
             low, high = fields[0].split("-")
             ranges.append((int(low, 16), int(high, 16)))
     return ranges
