@@ -302,13 +302,13 @@ class Watcher:
         now = time.monotonic()
         threads = self.snapshot()
         if not threads:
-            self.still_since = None
+            self.still_key = self.still_since = None
             return None
         return self._deadlock(threads, now) or self._spin(threads, now)
 
     def _deadlock(self, threads, now):
         if any(t.state != "untimed" for t in threads):
-            self.still_since = None
+            self.still_key = self.still_since = None
             return None
         key = tuple((t.tid, t.runtime, t.slices, t.futex) for t in threads)
         if key != self.still_key:
