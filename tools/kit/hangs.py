@@ -294,6 +294,11 @@ class Watcher:
         try:
             return self._poll()
         except Exception:            # a watcher bug must never fail a test
+            path = os.environ.get("THREADLINGS_WATCH_LOG")
+            if path:                 # but it is written down where asked
+                import traceback
+                with open(path, "a", encoding="utf-8") as handle:
+                    handle.write(traceback.format_exc())
             return None
 
     def _poll(self):
