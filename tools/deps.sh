@@ -4,7 +4,7 @@
 set -eu
 
 packages="make gcc binutils libc6-dev libcriterion-dev pkg-config valgrind python3 \
-patch util-linux libtsan2 libasan8 libubsan1"
+patch util-linux libtsan2 libasan8 libubsan1 gdb"
 
 missing=""
 for package in $packages; do

@@ -12,12 +12,14 @@ import secrets
 import threading
 
 from . import processes, reports
-from .results import (ASSERTION, CRASH, EARLY_EXIT, FAIL, NO_REPORT, OUTPUT_FLOOD,
-                      PASS, PASSED, SANITIZER, TIMEOUT, WRONG_RESULT, CheckResult,
-                      TestResult, failed, from_tests)
+from .results import (ASSERTION, CRASH, DEADLOCK, EARLY_EXIT, FAIL, NO_REPORT,
+                      OUTPUT_FLOOD, PASS, PASSED, SANITIZER, SPIN, TIMEOUT,
+                      WRONG_RESULT, TestResult, failed, from_tests)
 from .paths import FILE_SIZE_LIMIT
 
 LIST_TIMEOUT = 20
+# What the hang watcher (hangs.py) saw, as a cause.
+HANG_CAUSE = {"deadlock": DEADLOCK, "spin": SPIN}
 FLOODED = ("printed too much (its output reached the limit of "
            f"{FILE_SIZE_LIMIT // 2**20} MiB) and was stopped")
 
@@ -136,6 +138,9 @@ def _finding(check, report_text, student_files, stderr=""):
 def _judge_test(check, entry, done, notes, found):
     """(status, cause, message, places) for one test run."""
     hint, notes, exited = notes
+    if done.hang:            # seen stuck for good, and stopped at once
+        return FAIL, HANG_CAUSE[done.hang_kind], done.hang + \
+            (f". {hint}" if hint else ""), []
     crash_places = found.places if found else []
     if done.timed_out:
         return FAIL, TIMEOUT, "did not finish even after its time limit" + \
@@ -189,7 +194,8 @@ def _run_one_test(check, binary, scratch, student_files, limit_for, suite, test)
     limit, outer = limit_for(f"{suite}/{test}")
     done = processes.run(
         [*check.argv(binary, report), "--filter", f"{suite}/{test}", "-j1",
-         f"--timeout={limit:g}", f"--json={stem}.json"], timeout=outer, env=env)
+         f"--timeout={limit:g}", f"--json={stem}.json"], timeout=outer, env=env,
+        watch=student_files)
     report_text = read_reports(report)
     found = _finding(check, report_text, student_files, done.stderr)
     status, cause, message, places = _judge_test(
@@ -241,6 +247,8 @@ def _workload_outcome(check, done, token, found, timeout):
     # report that names none of them (a thread leak seen in main, say).
     if found and (found.places or not own):
         return SANITIZER, found.message, found.places
+    if done.hang:
+        return HANG_CAUSE[done.hang_kind], done.hang, []
     if done.timed_out:
         return TIMEOUT, f"the workload did not finish within {timeout} s: a " \
             "deadlock, a lost wake-up or an endless loop?", []
@@ -270,7 +278,7 @@ def run_workload(check, binary, student_files, timeout):
     env = dict(check.environment(report), THREADLINGS_TOKEN_FD=str(token_fd))
     try:
         done = processes.run(check.argv(binary, report), timeout=timeout,
-                             env=env, pass_fds=(token_fd,))
+                             env=env, pass_fds=(token_fd,), watch=student_files)
     finally:
         os.close(token_fd)
     report_text = read_reports(report)

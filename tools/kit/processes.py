@@ -12,6 +12,7 @@ import tempfile
 import threading
 import time
 
+from . import hangs
 from .paths import FILE_SIZE_LIMIT
 
 OUTPUT_KEPT = 64 * 1024          # bytes of stdout/stderr kept for reports
@@ -24,6 +25,8 @@ class Completed:
     stderr: str
     seconds: float
     output_cut: bool = False     # it printed more than OUTPUT_KEPT
+    hang: str | None = None      # why it was stopped early, if it hung
+    hang_kind: str | None = None  # "deadlock" or "spin"
 
     @property
     def timed_out(self):
@@ -47,6 +50,22 @@ def _kill_group(process):
         pass
 
 
+def _wait(process, timeout, watcher):
+    """(returncode or None, Hang or None): waits, polling the watcher."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            return process.wait(timeout=min(left, hangs.POLL_SECONDS)
+                                if watcher else max(left, 0)), None
+        except subprocess.TimeoutExpired:
+            if left <= 0:
+                return None, watcher and watcher.at_limit()
+        hang = watcher.poll()
+        if hang:
+            return None, hang
+
+
 _running = set()                 # the process groups of runs in progress
 _running_lock = threading.Lock()
 
@@ -58,9 +77,12 @@ def kill_running():
             _kill_group(process)
 
 
-def run(command, *, timeout, env=None, cwd=None, limits=(), pass_fds=()):
+def run(command, *, timeout, env=None, cwd=None, limits=(), pass_fds=(),
+        watch=None):
     """Runs `command`; `limits` are extra prlimit options (--nproc=...);
-    `pass_fds` are file descriptors it inherits."""
+    `pass_fds` are file descriptors it inherits.  `watch`: the student's
+    file names, to stop a hang early and explain it (tools/kit/hangs.py);
+    None runs without the watcher."""
     limited = ["prlimit", f"--fsize={FILE_SIZE_LIMIT}", "--core=0",
                *limits, "--", *command]
     full_env = dict(os.environ)
@@ -73,14 +95,16 @@ def run(command, *, timeout, env=None, cwd=None, limits=(), pass_fds=()):
             pass_fds=tuple(pass_fds))
         with _running_lock:
             _running.add(process)
-        try:
-            returncode = process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            returncode = None
+        watcher = None if watch is None else hangs.Watcher(
+            process.pid, watch, under_valgrind=command[0] == "valgrind")
+        returncode, hang = _wait(process, timeout, watcher)
+        if watcher:
+            watcher.log(command)
         with _running_lock:
             _running.discard(process)
         _kill_group(process)
         process.wait()
         (stdout, out_cut), (stderr, err_cut) = _read_capped(out), _read_capped(err)
         return Completed(returncode, stdout, stderr, time.monotonic() - started,
-                         out_cut or err_cut)
+                         out_cut or err_cut, hang and hang.reason,
+                         hang and hang.kind)

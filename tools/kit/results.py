@@ -18,6 +18,7 @@ COMPILE_ERROR = "compile_error"  # the student's files do not build
 REFUSED = "refused"              # the build was refused before linking
 TIMEOUT = "timeout"              # ran out of time
 DEADLOCK = "deadlock"            # seen blocked for good before its time ran out
+SPIN = "spin"                    # seen busy without progress
 CRASH = "crash"                  # killed by a signal, or an abort
 SANITIZER = "sanitizer"          # a sanitizer's or helgrind's report
 EARLY_EXIT = "early_exit"        # ended before its end, exit status 0 or not
@@ -26,7 +27,7 @@ WRONG_RESULT = "wrong_result"    # a workload's own check of its results
 LIMIT = "limit"                  # stopped by the grader for memory or disk
 NO_REPORT = "no_report"          # the tests gave no report to read
 SKIPPED = "skipped"              # the check's tool is missing here
-CAUSES = (PASSED, ASSERTION, COMPILE_ERROR, REFUSED, TIMEOUT, DEADLOCK, CRASH,
+CAUSES = (PASSED, ASSERTION, COMPILE_ERROR, REFUSED, TIMEOUT, DEADLOCK, SPIN, CRASH,
           SANITIZER, EARLY_EXIT, OUTPUT_FLOOD, WRONG_RESULT, LIMIT, NO_REPORT,
           SKIPPED)
 

@@ -1,0 +1,632 @@
+"""Hang detection, explained: watches the threads of a running test.
+
+A Watcher polls every thread of every process under a root pid (Linux
+/proc, x86_64 system call numbers).  It reports:
+
+- a deadlock: every judged thread is blocked in a wait that has no deadline
+  (an untimed futex wait = a mutex lock, an untimed condition wait, a join;
+  a pipe read or write; waitpid; poll without a timeout) and no thread has
+  run at all (schedstat's run time and time slices unchanged) for
+  DEADLOCK_WINDOW seconds.  A thread in a sleep, a timed wait, a socket
+  call (SO_RCVTIMEO may end it) or an unknown system call can still move,
+  so it rules a deadlock out, unless its deadline is more than LONG_WAIT
+  seconds away.
+- a spin: for SPIN_WINDOW seconds (VALGRIND_SPIN_WINDOW under valgrind)
+  some threads use the CPU and never block, while every other judged
+  thread stays blocked without a deadline, untouched (so nothing can
+  change what the busy threads wait for).  Otherwise a thread still
+  running at the time limit is named as a spin.
+
+Judged: every process of the tree except a Criterion runner (it only waits
+for its worker); threads of a sanitizer runtime (TSan's background thread
+sleeps in a loop) are left out.  Before the kill, gdb (through vgdb under
+valgrind) takes every thread's stack, and the reason names the student's
+file and line, and for a mutex the thread that holds it.
+"""
+import dataclasses
+import os
+import re
+import subprocess
+import time
+
+POLL_SECONDS = 0.1
+# A deadlocked program shows no run time at all for the whole window; one
+# that merely waits on another thread shows some within milliseconds.
+DEADLOCK_WINDOW = 1.0
+# Measured with THREADLINGS_WATCH_LOG over make verify of exercises 01, 04,
+# 07-10, 13-15 (832 runs of the reference solutions, several rounds, some
+# beside a second verify), the longest spell that looked like a spin was
+# 1.12 s under helgrind (07's workload) and under 0.1 s natively; none
+# was ever still for 0.1 s.  The windows leave more than 13x.
+SPIN_WINDOW = 3.0
+# Of the wall time: a spinner on a machine loaded by others gets less.
+SPIN_BUSY_FRACTION = 0.2
+# valgrind runs the threads one at a time, 20-100 times slower.
+VALGRIND_SPIN_WINDOW = 15.0
+GDB_SECONDS = 15
+# A wait whose deadline is further away than this cannot save a test: it
+# counts as a wait without a deadline.  The tests' own bounded waits for
+# code that should return at once are 3-15 s, the workloads' up to 60 s; a
+# correct solution never has every thread waiting on such a far deadline
+# with none running (make verify with THREADLINGS_WATCH_LOG shows it).
+LONG_WAIT = 5.0
+
+SYS = {"read": 0, "write": 1, "poll": 7, "readv": 19, "writev": 20,
+       "select": 23, "nanosleep": 35, "wait4": 61, "futex": 202,
+       "clock_nanosleep": 230, "epoll_wait": 232, "waitid": 247,
+       "pselect6": 270, "ppoll": 271, "epoll_pwait": 281, "epoll_pwait2": 441}
+FUTEX_WAITS = {0, 9, 11}             # WAIT, WAIT_BITSET, WAIT_REQUEUE_PI
+FUTEX_LOCKS = {6, 13}                # LOCK_PI, LOCK_PI2 (no timeout arg use)
+TOOL_LIBRARIES = ("libtsan", "libasan", "libubsan", "liblsan", "libmsan")
+
+
+@dataclasses.dataclass
+class Hang:
+    kind: str                        # "deadlock" or "spin"
+    reason: str
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def _children(pid):
+    kids = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            kids += (_read(f"/proc/{pid}/task/{tid}/children") or "").split()
+    except OSError:
+        pass
+    return [int(k) for k in kids]
+
+
+def _tree(root):
+    pids, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        todo += _children(pid)
+    return pids
+
+
+def _is_criterion_runner(pid):
+    """Criterion's runner forks workers whose argv[0] is `boxfort-worker`."""
+    if (_read(f"/proc/{pid}/cmdline") or "").startswith("boxfort-worker\0"):
+        return False
+    return "libcriterion" in (_read(f"/proc/{pid}/maps") or "")
+
+
+def _tool_ranges(pid):
+    """The code of a sanitizer runtime in the process: [(low, high)], empty
+    until its executable segment is mapped (ld.so maps it in steps)."""
+    ranges = []
+    for line in (_read(f"/proc/{pid}/maps") or "").splitlines():
+        fields = line.split()
+        if len(fields) >= 6 and "x" in fields[1] and \
+                any(t in fields[5] for t in TOOL_LIBRARIES):
+            low, high = fields[0].split("-")
+            ranges.append((int(low, 16), int(high, 16)))
+    return ranges
+
+
+def _fd_kind(pid, fd):
+    try:
+        target = os.readlink(f"/proc/{pid}/fd/{fd}")
+    except OSError:
+        return "?"
+    return target.split(":")[0]
+
+
+def _signed32(value):
+    value &= 0xffffffff
+    return value - (1 << 32) if value & 0x80000000 else value
+
+
+def _read_bytes(pid, address, size):
+    try:
+        with open(f"/proc/{pid}/mem", "rb") as memory:
+            memory.seek(address)
+            data = memory.read(size)
+            return data if len(data) == size else None
+    except (OSError, ValueError, OverflowError):
+        return None
+
+
+def _seconds_at(pid, address, microseconds=False):
+    """A struct timespec (or timeval) in the process's memory, in seconds."""
+    data = _read_bytes(pid, address, 16)
+    if data is None:
+        return 0.0
+    whole = int.from_bytes(data[:8], "little", signed=True)
+    part = int.from_bytes(data[8:], "little", signed=True)
+    return whole + part / (1e6 if microseconds else 1e9)
+
+
+def _deadline_kind(seconds_left):
+    return "untimed" if seconds_left > LONG_WAIT else "timed"
+
+
+def _futex_kind(pid, args):
+    op = args[1] & 0x7f
+    if op in FUTEX_LOCKS or (op in FUTEX_WAITS and args[3] == 0):
+        return "untimed"
+    if op not in FUTEX_WAITS:
+        return "timed"
+    timeout = _seconds_at(pid, args[3])
+    if op == 0:                      # FUTEX_WAIT: a relative timeout
+        return _deadline_kind(timeout)
+    clock = time.CLOCK_REALTIME if args[1] & 0x100 else time.CLOCK_MONOTONIC
+    return _deadline_kind(timeout - time.clock_gettime(clock))
+
+
+def _wait_kind(pid, numbers):
+    """'untimed' (no deadline, or one too far away to matter) or 'timed'
+    (a near deadline, or a call that may end by itself)."""
+    number, args = numbers[0], numbers[1:]
+    if number == SYS["futex"]:
+        return _futex_kind(pid, args)
+    if number in (SYS["read"], SYS["write"], SYS["readv"], SYS["writev"]):
+        return "untimed" if _fd_kind(pid, args[0]) == "pipe" else "timed"
+    if number in (SYS["wait4"], SYS["waitid"]):
+        return "untimed"
+    if number == SYS["nanosleep"]:
+        return _deadline_kind(_seconds_at(pid, args[0]))
+    if number == SYS["clock_nanosleep"]:
+        left = _seconds_at(pid, args[2])
+        if args[1] & 1:              # TIMER_ABSTIME
+            left -= time.clock_gettime(args[0] & 0xf)
+        return _deadline_kind(left)
+    if number == SYS["poll"]:
+        return _deadline_kind(_signed32(args[2]) / 1000) \
+            if _signed32(args[2]) >= 0 else "untimed"
+    if number in (SYS["epoll_wait"], SYS["epoll_pwait"]):
+        return _deadline_kind(_signed32(args[3]) / 1000) \
+            if _signed32(args[3]) >= 0 else "untimed"
+    if number == SYS["ppoll"]:
+        return "untimed" if args[2] == 0 else \
+            _deadline_kind(_seconds_at(pid, args[2]))
+    if number in (SYS["select"], SYS["pselect6"]):
+        return "untimed" if args[4] == 0 else _deadline_kind(
+            _seconds_at(pid, args[4], microseconds=number == SYS["select"]))
+    if number == SYS["epoll_pwait2"]:
+        return "untimed" if args[3] == 0 else \
+            _deadline_kind(_seconds_at(pid, args[3]))
+    return "timed"
+
+
+@dataclasses.dataclass
+class ThreadState:
+    pid: int
+    tid: int
+    state: str                       # 'untimed', 'timed', 'running', 'tool'
+    runtime: int                     # ns on a CPU
+    slices: int                      # times it was scheduled
+    switches: int = 0                # voluntary context switches
+    futex: int = 0                   # the futex word it waits on
+    pc: int = 0                      # where in user space the call was made
+
+
+def _thread_state(pid, tid, tool_ranges):
+    base = f"/proc/{pid}/task/{tid}"
+    stat, syscall, sched = (_read(f"{base}/stat"), _read(f"{base}/syscall"),
+                            _read(f"{base}/schedstat"))
+    if not stat or syscall is None or not sched:
+        return None
+    letter = stat[stat.rindex(")") + 2:].split()[0]
+    if letter in "ZXx":
+        return None
+    runtime, _, slices = (int(v) for v in sched.split()[:3])
+    status = _read(f"{base}/status") or ""
+    found = re.search(r"^voluntary_ctxt_switches:\s*(\d+)", status, re.M)
+    switches = int(found.group(1)) if found else 0
+    fields = syscall.split()
+    if letter in "RD" or not fields or fields[0] == "running" or \
+            fields[0] == "-1":
+        return ThreadState(pid, tid, "running", runtime, slices, switches)
+    try:
+        numbers = [int(fields[0])] + [int(f, 16) for f in fields[1:]]
+    except ValueError:
+        return ThreadState(pid, tid, "timed", runtime, slices, switches)
+    program_counter = numbers[-1]
+    if any(low <= program_counter < high for low, high in tool_ranges):
+        return ThreadState(pid, tid, "tool", runtime, slices, switches)
+    try:
+        kind = _wait_kind(pid, numbers)
+    except (OSError, ValueError, OverflowError):
+        kind = "timed"
+    futex = numbers[1] if numbers[0] == SYS["futex"] else 0
+    return ThreadState(pid, tid, kind, runtime, slices, switches, futex,
+                       program_counter)
+
+
+class Watcher:
+    """Call poll() every POLL_SECONDS; it returns a Hang once it sees one."""
+
+    def __init__(self, root_pid, student_files=(), under_valgrind=False):
+        self.root = root_pid
+        self.student_files = set(student_files)
+        self.valgrind = under_valgrind
+        self.enabled = os.uname().machine == "x86_64" and \
+            os.path.exists(f"/proc/{root_pid}/task")
+        self.still_since = None      # when the current all-blocked spell began
+        self.still_key = None
+        self.busy = {}               # the current busy spell
+        self.spin_window = VALGRIND_SPIN_WINDOW if under_valgrind \
+            else SPIN_WINDOW
+        self.tool_ranges = {}
+        self.longest = {"still": 0.0, "busy": 0.0}   # for THREADLINGS_WATCH_LOG
+
+    def log(self, command):
+        """Appends the longest still and busy spells seen to the file named
+        by THREADLINGS_WATCH_LOG (to measure how close correct code comes)."""
+        path = os.environ.get("THREADLINGS_WATCH_LOG")
+        if path:
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(f"still={self.longest['still']:.2f} "
+                             f"busy={self.longest['busy']:.2f} "
+                             f"{' '.join(command)[-120:]}\n")
+
+    def snapshot(self):
+        threads = []
+        for pid in _tree(self.root):
+            if _is_criterion_runner(pid):
+                continue
+            try:             # keyed by program too: prlimit and setarch exec
+                key = (pid, os.readlink(f"/proc/{pid}/exe"))
+            except OSError:
+                continue
+            if not self.tool_ranges.get(key):   # ld.so may still be loading
+                self.tool_ranges[key] = _tool_ranges(pid)
+            try:
+                tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
+            except OSError:
+                continue
+            for tid in tids:
+                state = _thread_state(pid, tid, self.tool_ranges[key])
+                if state and state.state != "tool":
+                    threads.append(state)
+        return threads
+
+    def poll(self):
+        try:
+            return self._poll()
+        except Exception:            # a watcher bug must never fail a test
+            path = os.environ.get("THREADLINGS_WATCH_LOG")
+            if path:                 # but it is written down where asked
+                import traceback
+                with open(path, "a", encoding="utf-8") as handle:
+                    handle.write(traceback.format_exc())
+            return None
+
+    def _poll(self):
+        if not self.enabled:
+            return None
+        now = time.monotonic()
+        threads = self.snapshot()
+        if not threads:
+            self.still_key = self.still_since = None
+            return None
+        return self._deadlock(threads, now) or self._spin(threads, now)
+
+    def _deadlock(self, threads, now):
+        if any(t.state != "untimed" for t in threads):
+            self.still_key = self.still_since = None
+            return None
+        key = tuple((t.tid, t.runtime, t.slices, t.futex) for t in threads)
+        if key != self.still_key:
+            self.still_key, self.still_since = key, now
+            return None
+        self.longest["still"] = max(self.longest["still"], now - self.still_since)
+        if now - self.still_since < DEADLOCK_WINDOW:
+            return None
+        return Hang("deadlock", explain(threads, "deadlock", self.student_files,
+                                        self.valgrind))
+
+    def _spin(self, threads, now):
+        """For SPIN_WINDOW: some threads keep using the CPU while every
+        other thread stays blocked without a deadline, untouched (no run
+        time, no context switch): the busy ones spin on something no one
+        can change.  A busy thread seen in a system call made from where the
+        stuck ones made theirs (a real wait, not valgrind's own lock, which
+        its threads take turns on) breaks the spell."""
+        key = tuple(t.tid for t in threads)
+        runtime = sum(t.runtime for t in threads)
+        spell = self.busy
+        if any(t.state == "timed" for t in threads) or \
+                key != spell.get("key"):
+            self.busy = {"key": key, "since": now, "runtime": runtime,
+                         "start": {t.tid: (t.runtime, t.switches)
+                                   for t in threads}}
+            return None
+        start = spell["start"]
+        stuck = [t for t in threads if start[t.tid] == (t.runtime, t.switches)]
+        busy = [t for t in threads if t not in stuck]
+        waits_from = {t.pc for t in stuck}
+        natively_blocking = not self.valgrind and any(
+            t.switches != start[t.tid][1] for t in busy)
+        if not busy or natively_blocking or \
+                any(t.state != "untimed" for t in stuck) or \
+                any(t.state != "running" and t.pc in waits_from for t in busy):
+            self.busy = {}
+            return None
+        elapsed = now - spell["since"]
+        if (runtime - spell["runtime"]) / 1e9 < SPIN_BUSY_FRACTION * elapsed:
+            if elapsed >= self.spin_window:   # barely ran: start again
+                self.busy = {}
+            return None
+        self.longest["busy"] = max(self.longest["busy"], elapsed)
+        if elapsed < self.spin_window:
+            return None
+        return Hang("spin", explain(threads, "spin", self.student_files,
+                                    self.valgrind, [t.tid for t in busy]))
+
+    def at_limit(self):
+        """At the time limit: a spin if some thread was still running (the
+        only spin verdict under valgrind), else None (the plain reason)."""
+        try:
+            threads = self.snapshot()
+            spinners = [t.tid for t in threads if t.state == "running"]
+            if not spinners or any(t.state == "timed" for t in threads):
+                return None
+            return Hang("spin", explain(threads, "spin", self.student_files,
+                                        self.valgrind, spinners))
+        except Exception:            # a watcher bug must never fail a test
+            return None
+
+
+# ---------------------------------------------------------------------------
+# Stacks: gdb's `thread apply all bt`, turned into one sentence.
+
+THREAD_HEADER = re.compile(
+    r"^Thread (\d+) \(Thread (?:0x[0-9a-f]+ \(LWP (\d+)\)|(\d+) \(tid)")
+FRAME = re.compile(r"^#(\d+)\s+(?:0x[0-9a-f]+ in )?(\S+) \((.*?)\)"
+                   r"(?: at (\S+):(\d+)| from (\S+))?\s*$")
+BLOCKERS = [("pthread_mutex_lock", "mutex"), ("pthread_mutex_timedlock", "mutex"),
+            ("pthread_join", "join"), ("clockjoin", "join"),
+            ("pthread_cond_wait", "condition"),
+            ("pthread_cond_timedwait", "condition"),
+            ("pthread_cond_clockwait", "condition"),
+            ("sem_wait", "semaphore"), ("sem_clockwait", "semaphore"),
+            ("sem_timedwait", "semaphore"), ("pthread_barrier_wait", "barrier"),
+            ("pthread_rwlock", "rwlock"), ("waitpid", "waitpid"),
+            ("wait4", "waitpid")]
+# read/write only as whole names: "pthread_..." contains "read".
+PIPE_CALLS = re.compile(r"^_*(?:GI_+)?(?:libc_)?(read|write|poll)$")
+CALL_ARGUMENT = re.compile(r"\b(?:pthread|sem)_\w+\s*\(\s*&?\s*([^,)]+)")
+
+
+def _run_gdb(pid, valgrind):
+    if valgrind:
+        binary = (_read(f"/proc/{pid}/cmdline") or "").split("\0")
+        binary = [b for b in binary if b][-1:] or [""]
+        command = ["gdb", "-nx", "-batch", "-ex", "set pagination off",
+                   "-ex", f"target remote | vgdb --pid={pid}",
+                   "-ex", "thread apply all bt", binary[0]]
+    else:
+        command = ["gdb", "-nx", "-batch", "-p", str(pid),
+                   "-ex", "set pagination off", "-ex", "thread apply all bt"]
+    try:
+        done = subprocess.run(command, stdin=subprocess.DEVNULL,
+                              capture_output=True, timeout=GDB_SECONDS)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.decode("utf-8", "replace")
+
+
+def _parse_stacks(text):
+    """{tid: (gdb thread number, [(function, args, file, line)])}."""
+    stacks, current = {}, None
+    for line in text.splitlines():
+        header = THREAD_HEADER.match(line)
+        if header:
+            tid = int(header.group(2) or header.group(3))
+            current = []
+            stacks[tid] = (int(header.group(1)), current)
+            continue
+        frame = FRAME.match(line)
+        if frame and current is not None:
+            current.append((frame.group(2), frame.group(3), frame.group(4),
+                            int(frame.group(5) or 0)))
+    return stacks
+
+
+def _read_int(pid, address):
+    data = _read_bytes(pid, address, 4)
+    return None if data is None else int.from_bytes(data, "little", signed=True)
+
+
+def _source_line(path, line):
+    from .manifest import KIT_ROOT
+    for candidate in (path, os.path.join(str(KIT_ROOT), path)):
+        try:
+            with open(candidate, encoding="utf-8", errors="replace") as handle:
+                for number, text in enumerate(handle, 1):
+                    if number == line:
+                        return text.strip()
+        except OSError:
+            continue
+    return ""
+
+
+class _Explainer:
+    def __init__(self, threads, stacks, student_files, kind, spinners=()):
+        self.spinners = set(spinners)
+        self.threads = {t.tid: t for t in threads}
+        self.stacks = stacks
+        self.student_files = student_files
+        self.kind = kind
+        self.pids = {t.pid for t in threads}
+
+    def label(self, tid):
+        thread = self.threads.get(tid)
+        if thread and thread.tid == thread.pid:
+            many = len(self.pids) > 1
+            return f"the main thread of process {thread.pid}" if many and \
+                thread.pid != min(self.pids) else "the main thread"
+        number = self.stacks.get(tid, (None,))[0]
+        return f"thread {number}" if number else f"thread (tid {tid})"
+
+    def place(self, frames):
+        """(index, path, line) of the first frame in the student's files,
+        else in the exercise's tests, else in the harness; else None."""
+        kinds = (lambda p: os.path.basename(p) in self.student_files,
+                 lambda p: "tests/" in p and "/harness/" not in p,
+                 lambda p: "tests/harness/" in p)
+        for wanted in kinds:
+            for index, (_, _, path, line) in enumerate(frames):
+                if path and line and wanted(path):
+                    return index, path, line
+        return None
+
+    def blocker(self, frames, before):
+        """What the thread waits in: the first known call above `before`;
+        a mutex taken back at the end of a condition wait is 'relock'."""
+        names = [function for function, _, _, _ in frames[:before]]
+        for index, function in enumerate(names):
+            call = PIPE_CALLS.match(function)
+            if call:
+                return call.group(1)
+            for pattern, what in BLOCKERS:
+                if pattern in function:
+                    if what == "mutex" and any("cond_" in f and "wait" in f
+                                               for f in names[index:]):
+                        return "relock"
+                    return what
+            if "mutex_cond_lock" in function:
+                return "relock"
+        return None
+
+    def holder(self, thread, tid):
+        """', held by ...' from the mutex's __owner field (glibc x86_64:
+        the int at offset 8; the futex word is the mutex's first field)."""
+        owner = _read_int(thread.pid, thread.futex + 8) if thread.futex else None
+        if owner == tid:
+            return ", which it already holds"
+        if owner and owner in self.threads:
+            return f", held by {self.label(owner)}"
+        if owner and owner > 0:
+            return ", held by a thread that has already ended without " \
+                "unlocking it"
+        return ""
+
+    def describe(self, tid):
+        thread = self.threads[tid]
+        frames = self.stacks.get(tid, (0, []))[1]
+        found = self.place(frames)
+        if not found:
+            return None
+        index, path, line = found
+        where = f"{os.path.basename(path)}:{line}"
+        caller = next(((f, p, l) for f, _, p, l in frames[index + 1:]
+                       if p and os.path.basename(p) in self.student_files),
+                      None)
+        if caller:                   # the student's own call that led here
+            where += f", called from {caller[0]} at " \
+                f"{os.path.basename(caller[1])}:{caller[2]}"
+        who = self.label(tid)
+        function = frames[index][0]
+        if self.kind == "spin" and tid in self.spinners:
+            return f"{who} keeps running in {function} ({where}) without " \
+                "waiting, in a busy loop whose condition no other thread " \
+                "can change"
+        what = self.blocker(frames, index)
+        if os.path.basename(path) not in self.student_files and what != "join":
+            return f"{who} waits in the test ({where})"
+        argument = CALL_ARGUMENT.search(_source_line(path, line))
+        name = f" `{argument.group(1).strip()}`" if argument else ""
+        if what == "mutex":
+            return f"{who} waits for mutex{name} ({where})" + \
+                self.holder(thread, tid)
+        if what == "relock":
+            return f"{who} woke up in its condition wait on{name} ({where}) " \
+                "but cannot take its mutex back" + self.holder(thread, tid)
+        if what == "join":
+            joined = _read_int(thread.pid, thread.futex) if thread.futex else None
+            target = f" for {self.label(joined)}" if joined in self.threads \
+                else ""
+            if joined == tid:
+                target = " for itself"
+            return f"{who} waits in pthread_join ({where}){target}"
+        if what == "condition":
+            return f"{who} waits on condition{name} ({where}) and no " \
+                "thread is left to signal it"
+        if what:
+            return f"{who} waits in {what}{name} ({where})"
+        return f"{who} waits in {function} ({where})"
+
+
+def explain(threads, kind, student_files, valgrind, spinners=()):
+    """The reason for a hang, from the stacks if gdb can take them."""
+    try:
+        return _explain(threads, kind, student_files, valgrind, spinners)
+    except Exception:                # the plain reason beats none at all
+        return _plain(kind)
+
+
+def _plain(kind):
+    return "deadlock: every thread waits (for a lock, a condition, a join " \
+        "or a pipe) and none can move" if kind == "deadlock" else \
+        "spin: a thread keeps the CPU busy while every other thread waits " \
+        "for it"
+
+
+def _explain(threads, kind, student_files, valgrind, spinners):
+    plain = "deadlock: every thread waits (for a lock, a condition, a join " \
+        "or a pipe) and none can move" if kind == "deadlock" else \
+        "spin: a thread keeps the CPU busy while every other thread waits " \
+        "for it"
+    parts = []
+    for pid in sorted({t.pid for t in threads}):
+        stacks = _parse_stacks(_run_gdb(pid, valgrind))
+        explainer = _Explainer([t for t in threads if t.pid == pid], stacks,
+                               student_files, kind, spinners)
+        tids = [t.tid for t in threads if t.pid == pid]
+        if kind == "spin":           # the waiting threads only wait for it
+            tids = [tid for tid in tids if tid in spinners]
+        for tid in tids:
+            text = explainer.describe(tid)
+            if text:
+                parts.append(text)
+    if not parts:
+        return plain
+    # The cause first (a mutex and its holder), then the student's other
+    # threads, then the test's.
+    parts.sort(key=lambda part: (", held by" not in part and
+                                 "already holds" not in part,
+                                 " in the test (" in part or
+                                 "pthread_join (workload.c" in part))
+    return f"{kind}: " + "; ".join(_grouped(parts)[:5])
+
+
+def _grouped(parts):
+    """'thread 3 waits on X; thread 4 waits on X' -> 'threads 3 and 4 wait
+    on X' (a lost wake-up leaves many threads in the same wait)."""
+    order, same = [], {}
+    for part in parts:
+        found = re.match(r"^thread (\d+) (waits|keeps|woke) (.*)$", part)
+        if not found:
+            order.append(part)
+            continue
+        key = (found.group(2), found.group(3))
+        if key not in same:
+            same[key] = []
+            order.append(key)
+        same[key].append(found.group(1))
+    plural = {"waits": "wait", "keeps": "keep", "woke": "woke"}
+    text = []
+    for item in order:
+        if isinstance(item, str):
+            text.append(item)
+            continue
+        numbers = same[item]
+        if len(numbers) == 1:
+            text.append(f"thread {numbers[0]} {item[0]} {item[1]}")
+        else:
+            names = ", ".join(numbers[:-1]) + " and " + numbers[-1]
+            rest = item[1].replace(" its ", " their ")
+            text.append(f"threads {names} {plural[item[0]]} {rest}")
+    return text
