@@ -20,8 +20,8 @@ struct barrier {
     pthread_mutex_t mutex;       /* guards every field below */
     pthread_cond_t round_over;   /* waiters sleep here until their round ends */
     unsigned count;              /* threads per round */
-    unsigned arrived;            /* threads that arrived in the current round */
     unsigned long round;         /* rounds completed so far (a generation) */
+    unsigned arrived;            /* threads that arrived in the current round */
 };
 
 /*

@@ -264,7 +264,7 @@ static void *run_rounds(void *raw)
 
 static struct runner runners[THREADS];
 
-EXERCISE_TEST(barrier, ten_thousand_rounds_in_a_row, 30,
+EXERCISE_TEST(barrier, works_for_ten_thousand_rounds_in_a_row, 30,
               "the threads never finished 10,000 rounds: a lost wake-up, or "
               "a waiter that never sees its round end?")
 {
@@ -300,10 +300,11 @@ EXERCISE_TEST(barrier, ten_thousand_rounds_in_a_row, 30,
     }
     long left = atomic_load(&rounds_left);
     cr_assert_not(stuck, "the threads got stuck after %ld of %d rounds (%d "
-                  "threads): a waiter that wakes after the next round has "
-                  "begun must still leave; wait for the round number to "
-                  "change, not for the count", left / THREADS, ROUNDS,
-                  THREADS);
+                  "threads): some waiter never left its round.  The last "
+                  "thread must wake every waiter (broadcast), and a waiter "
+                  "that wakes after the next round has begun must still "
+                  "leave: wait for the round number to change, not for the "
+                  "count", left / THREADS, ROUNDS, THREADS);
     for (int i = 0; i < THREADS; i++)
         async_finish(&runners[i].async);
     long bad_round = atomic_load(&violation_round);

@@ -1,5 +1,5 @@
 /*
- * Workload for exercise 16, for ThreadSanitizer and helgrind: four threads
+ * Workload for exercise 16, for ThreadSanitizer and helgrind: eight threads
  * meet at one barrier round after round.  Before round r each thread
  * writes r into its own slot of a two-round table (plain memory, no lock);
  * after the round it reads every thread's slot: only a barrier that really
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-enum { THREADS = 4 };
+enum { THREADS = 8 };
 
 static struct barrier barrier;
 static long rounds;
@@ -78,7 +78,7 @@ int main(void)
     pthread_cond_init(&done_cond, &attributes);
     pthread_condattr_destroy(&attributes);
 
-    rounds = workload_rounds(3000, 300);
+    rounds = workload_rounds(10000, 300);
     int error = barrier_init(&barrier, THREADS);
     workload_check(error == 0, "barrier_init(%d) failed with %d", THREADS,
                    error);
