@@ -243,6 +243,9 @@ EXERCISE_TEST(semaphore, every_post_wakes_a_waiting_wait, 15,
     cr_assert(frozen, "the test could not pause the waiting threads (with "
               "the signal SIGUSR2)");
     int returned = wait_for_calls(waits, WAITS, 3.0);
+    cr_assert_neq(returned, 0, "neither of two semaphore_waits asleep at "
+                  "value 0 returned after two posts: post must signal the "
+                  "condition variable that waits sleep on (not_zero)");
     cr_assert_eq(returned, WAITS, "only %d of %d semaphore_waits asleep at "
                  "value 0 returned after two posts: every post must signal a "
                  "waiting wait, not only the post that makes the value 1",
@@ -384,7 +387,7 @@ EXERCISE_TEST(semaphore, waiting_threads_sleep_instead_of_spinning, 15,
     static struct call wait, post;
     double started = now_seconds();
     start(&wait, WAIT);
-    bool wait_early = async_wait(&wait.async, 1.0);
+    bool wait_early = async_wait(&wait.async, 0.7);
     double blocked = now_seconds() - started;
     semaphore_post(&sem);
     cr_assert_not(wait_early, "semaphore_wait returned at value 0 before any "
@@ -400,7 +403,7 @@ EXERCISE_TEST(semaphore, waiting_threads_sleep_instead_of_spinning, 15,
     semaphore_post(&sem); /* now at the maximum, 1 of 1 */
     started = now_seconds();
     start(&post, POST);
-    bool post_early = async_wait(&post.async, 1.0);
+    bool post_early = async_wait(&post.async, 0.7);
     blocked = now_seconds() - started;
     if (!post_early)
         semaphore_wait(&sem);

@@ -187,7 +187,7 @@ int main(void)
     pthread_cond_init(&done_cond, &attributes);
     pthread_condattr_destroy(&attributes);
 
-    turns = workload_rounds(20000, 500);
+    turns = workload_rounds(20000, 200);
     use_as_lock();
     pass_units();
     workload_finished();
