@@ -119,7 +119,7 @@ EXERCISE_TEST(barrier, waits_for_the_last_thread_then_wakes_all, 15,
     for (int i = 0; i < WAITERS; i++)
         start_wait(&calls[i]);
     bool returned_early = async_wait(&calls[0].async, 0.7);
-    int asleep = wait_for_sleepers(calls, WAITERS, WAITERS, 3.0);
+    int asleep = wait_for_sleepers(calls, WAITERS, WAITERS, 2.0);
     returned_early = count_returned(calls, WAITERS) > 0;
     int last = returned_early ? 0 : barrier_wait(&barrier);
     cr_assert_not(returned_early, "barrier_wait returned although only %d of "
@@ -179,7 +179,7 @@ EXERCISE_TEST(barrier, woken_thread_leaves_although_the_next_round_began, 15,
     init_barrier(2);
     static struct call slow, next;
     start_wait(&slow);
-    int asleep = wait_for_sleepers(&slow, 1, 1, 3.0);
+    int asleep = wait_for_sleepers(&slow, 1, 1, 2.0);
     cr_assert_not(async_is_done(&slow.async), "barrier_wait returned although "
                   "only 1 of 2 threads had arrived: " MUST_WAIT);
     cr_assert(asleep != 0, "the waiting thread never slept in "
@@ -190,7 +190,7 @@ EXERCISE_TEST(barrier, woken_thread_leaves_although_the_next_round_began, 15,
     bool frozen = freeze_threads(&slow.async.thread, 1, 3.0);
     int last = barrier_wait(&barrier);
     start_wait(&next);
-    int next_asleep = wait_for_sleepers(&next, 1, 1, 3.0);
+    int next_asleep = wait_for_sleepers(&next, 1, 1, 2.0);
     thaw_threads(1);
     cr_assert(frozen, "the test could not pause the waiting thread (with the "
               "signal SIGUSR2)");

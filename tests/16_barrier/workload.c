@@ -90,7 +90,7 @@ int main(void)
     for (int t = 0; t < THREADS; t++)
         pthread_create(&threads[t], NULL, meet, (void *)(intptr_t)t);
     /* Native runs take well under a second; valgrind is slower. */
-    workload_check(wait_until_done(workload_under_valgrind() ? 100 : 20),
+    workload_check(wait_until_done(workload_under_valgrind() ? 100 : 10),
                    "the threads were still at the barrier long after they "
                    "should have finished %ld rounds: a deadlock or a lost "
                    "wake-up", rounds);

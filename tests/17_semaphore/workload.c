@@ -128,7 +128,7 @@ static void use_as_lock(void)
     for (int i = 0; i < LOCKERS; i++)
         pthread_create(&threads[i], NULL, add_under_semaphore, NULL);
     workload_check(wait_until_done(LOCKERS, workload_under_valgrind() ? 100
-                                                                      : 20),
+                                                                      : 10),
                    "threads using a semaphore of 1 as a lock never finished: "
                    "a lost wake-up or a deadlock");
     for (int i = 0; i < LOCKERS; i++)
@@ -155,7 +155,7 @@ static void pass_units(void)
     for (int i = 0; i < POSTERS; i++)
         pthread_create(&posters[i], NULL, post_units, NULL);
     workload_check(wait_until_done(POSTERS + TAKERS + 1,
-                                   workload_under_valgrind() ? 100 : 20),
+                                   workload_under_valgrind() ? 100 : 10),
                    "posters and waiters never finished passing %ld units "
                    "through a semaphore of maximum %d: a lost wake-up?",
                    POSTERS * turns, MAXIMUM);

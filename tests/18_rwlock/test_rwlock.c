@@ -71,7 +71,7 @@ static bool release(struct holder *holder)
     return async_wait(&holder->async, 3.0);
 }
 
-/* Waits (at most 3 s) until `count` threads sleep in a condition wait on
+/* Waits (at most 2 s) until `count` threads sleep in a condition wait on
  * one of the lock's condition variables (which one is the solution's
  * business), and returns how many do.  Where /proc cannot tell (-1), it
  * gives them half a second instead. */
@@ -79,7 +79,7 @@ static int wait_for_sleepers(int count)
 {
     size_t both = (size_t)((char *)(&lock.writers_ok + 1) -
                            (char *)&lock.readers_ok);
-    double give_up = now_seconds() + 3.0;
+    double give_up = now_seconds() + 2.0;
     for (;;) {
         int asleep = threads_asleep_on(&lock.readers_ok, both);
         if (asleep < 0) {
@@ -351,19 +351,31 @@ EXERCISE_TEST(rwlock, writer_gets_in_despite_a_stream_of_readers, 20,
     long before = stream_entries();
     async_start(&writer.async, write_once, &writer);
     /* Counted, not timed: stop once the writer is in, or once STARVED
-     * readers have gone in after it asked. */
-    give_up = now_seconds() + 10.0;
-    while (!async_is_done(&writer.async) && now_seconds() < give_up &&
-           stream_entries() - before < STARVED)
+     * readers have gone in after it asked, or once nothing has happened
+     * for 2 s (everybody is stuck). */
+    long seen = before;
+    double last_progress = now_seconds();
+    while (!async_is_done(&writer.async) &&
+           now_seconds() - last_progress < 2.0 &&
+           stream_entries() - before < STARVED) {
         sleep_seconds(0.001);
+        long entries = stream_entries();
+        if (entries != seen) {
+            seen = entries;
+            last_progress = now_seconds();
+        }
+    }
     stop_stream();
     cr_assert_geq(before, 50, "three reader threads, each taking the read "
                   "lock in a loop, got it only %ld times in 3 s: can "
                   "readers hold the lock together?", before);
     bool writer_done = async_wait(&writer.async, 3.0);
     int readers_done = 0;
-    for (int i = 0; i < STREAM_READERS; i++)
-        readers_done += async_wait(&readers[i], 3.0);
+    give_up = now_seconds() + 3.0;
+    for (int i = 0; i < STREAM_READERS; i++) {
+        double left = give_up - now_seconds();
+        readers_done += async_wait(&readers[i], left > 0 ? left : 0);
+    }
     cr_assert(writer_done, "a writer never got the lock, even after the "
               "readers stopped: does the last reader out wake it?");
     cr_assert_eq(readers_done, STREAM_READERS, "only %d of %d readers "
@@ -385,6 +397,7 @@ enum { READERS = 4, WRITERS = 2, TURNS = 3000 };
 
 static atomic_int readers_inside, writers_inside;
 static atomic_int writer_saw_company, reader_saw_writer;
+static atomic_long turns_done;
 static struct async_call stress_threads[READERS + WRITERS];
 
 static void *read_often(void *unused)
@@ -402,6 +415,7 @@ static void *read_often(void *unused)
         }
         atomic_fetch_sub(&readers_inside, 1);
         rwlock_read_unlock(&lock);
+        atomic_fetch_add(&turns_done, 1);
     }
     return NULL;
 }
@@ -421,6 +435,7 @@ static void *write_often(void *unused)
         }
         atomic_fetch_sub(&writers_inside, 1);
         rwlock_write_unlock(&lock);
+        atomic_fetch_add(&turns_done, 1);
     }
     return NULL;
 }
@@ -432,15 +447,27 @@ EXERCISE_TEST(rwlock, writers_are_alone_under_load, 20,
     for (int i = 0; i < READERS + WRITERS; i++)
         async_start(&stress_threads[i], i < READERS ? read_often : write_often,
                     NULL);
+    /* Stuck means: nobody finished a turn for 3 s (not a clock on the
+     * whole run, which a slow machine may stretch). */
     int finished = 0;
-    double give_up = now_seconds() + 15.0;
-    for (int i = 0; i < READERS + WRITERS; i++) {
-        double left = give_up - now_seconds();
-        finished += async_wait(&stress_threads[i], left > 0 ? left : 0);
+    long seen = -1;
+    double last_progress = now_seconds();
+    while (finished < READERS + WRITERS &&
+           now_seconds() - last_progress < 3.0) {
+        sleep_seconds(0.005);
+        long done = atomic_load(&turns_done);
+        if (done != seen) {
+            seen = done;
+            last_progress = now_seconds();
+        }
+        finished = 0;
+        for (int i = 0; i < READERS + WRITERS; i++)
+            finished += async_is_done(&stress_threads[i]);
     }
     cr_assert_eq(finished, READERS + WRITERS, "only %d of %d threads finished "
-                 "%d turns of locking and unlocking: a lost wake-up?",
-                 finished, READERS + WRITERS, TURNS);
+                 "%d turns of locking and unlocking; nobody got the lock for "
+                 "3 s: a lost wake-up (does every unlock wake the threads "
+                 "that may go on?)", finished, READERS + WRITERS, TURNS);
     for (int i = 0; i < READERS + WRITERS; i++)
         async_finish(&stress_threads[i]);
     cr_assert_eq(atomic_load(&writer_saw_company), 0, "%d times a writer "

@@ -94,7 +94,7 @@ int main(void)
         pthread_create(&threads[i], NULL, i < READERS ? read_table : write_table,
                        (void *)(intptr_t)(i - READERS));
     workload_check(wait_until_done(READERS + WRITERS,
-                                   workload_under_valgrind() ? 100 : 20),
+                                   workload_under_valgrind() ? 100 : 10),
                    "readers and writers never finished %ld turns each: a "
                    "deadlock or a lost wake-up", turns);
     long torn = 0;
