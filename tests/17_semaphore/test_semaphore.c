@@ -218,6 +218,39 @@ EXERCISE_TEST(semaphore, post_blocks_at_the_maximum_until_a_wait, 15,
                  semaphore_value(&sem));
 }
 
+EXERCISE_TEST(semaphore, trywait_and_timedwait_make_room_too, 15,
+              "a post at the maximum never returned after a trywait or a "
+              "timedwait took a unit: do they signal not_full?")
+{
+    init_sem(1, 1);
+    static struct call posts[2];
+    for (int round = 0; round < 2; round++) {
+        const char *taker = round == 0 ? "semaphore_trywait"
+                                       : "semaphore_timedwait";
+        start(&posts[round], POST);
+        int asleep = wait_for_sleepers(&posts[round], 1, 1);
+        bool returned_early = async_is_done(&posts[round].async);
+        struct timespec deadline = deadline_in(5.0);
+        int status = round == 0 ? semaphore_trywait(&sem)
+                                : semaphore_timedwait(&sem, &deadline);
+        cr_assert_not(returned_early, "semaphore_post returned at the "
+                      "maximum (value 1 of 1) before any wait: "
+                      POST_MUST_BLOCK);
+        cr_assert(asleep != 0, "the waiting semaphore_post never slept in "
+                  "pthread_cond_wait: it polls (busy-waiting)");
+        cr_assert_eq(status, 0, "%s returned %s with a unit free, expected 0",
+                     taker, status_name(status));
+        cr_assert(async_wait(&posts[round].async, 3.0), "a semaphore_post "
+                  "asleep at the maximum was still blocked 3 s after %s took "
+                  "a unit: every call that takes a unit must signal "
+                  "not_full, not only semaphore_wait", taker);
+        async_finish(&posts[round].async);
+    }
+    cr_assert_eq(semaphore_value(&sem), 1, "value 1 of 1, two posts and two "
+                 "units taken: the value is %u, expected 1",
+                 semaphore_value(&sem));
+}
+
 EXERCISE_TEST(semaphore, every_post_wakes_a_waiting_wait, 15,
               "waits at value 0 never returned after two posts")
 {
