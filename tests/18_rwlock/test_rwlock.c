@@ -3,6 +3,7 @@
 #include "rwlock.h"
 #include "sleepers.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -253,9 +254,9 @@ EXERCISE_TEST(rwlock, no_new_reader_enters_while_a_writer_waits, 15,
 /*
  * A stream of readers: each reader holds the lock until another reader
  * has come in after it, so that the lock is never free of readers while
- * new ones keep arriving.  A reader gives up waiting for a successor after
- * half a second (with writer priority no successor can come once the
- * writer waits).  The writer counts how many readers entered between its
+ * new ones keep arriving.  With writer priority no successor can come
+ * once the writer waits: the readers see each other blocked, and stop
+ * waiting for one.  The writer counts how many readers entered between its
  * call to rwlock_write_lock and its entry: that count is bounded only if
  * new readers stop once it waits.
  */
@@ -284,8 +285,32 @@ static void stop_stream(void)
     pthread_mutex_unlock(&stream.mutex);
 }
 
+/* An absolute CLOCK_MONOTONIC time `seconds` from now. */
+static struct timespec monotonic_in(double seconds)
+{
+    struct timespec at;
+    clock_gettime(CLOCK_MONOTONIC, &at);
+    long nanoseconds = at.tv_nsec + (long)(seconds * 1e9);
+    at.tv_sec += nanoseconds / 1000000000L;
+    at.tv_nsec = nanoseconds % 1000000000L;
+    return at;
+}
+
+/* Whether a reader of the stream is blocked in the lock: besides the one
+ * writer, another thread sleeps on the lock's condition variables.  Only
+ * then may the reader inside stop waiting for a successor (none can
+ * come).  Where /proc cannot tell, after half a second. */
+static bool a_reader_is_blocked(double waited)
+{
+    size_t both = (size_t)((char *)(&lock.writers_ok + 1) -
+                           (char *)&lock.readers_ok);
+    int asleep = threads_asleep_on(&lock.readers_ok, both);
+    return asleep < 0 ? waited > 0.5 : asleep >= 2;
+}
+
 /* Holds the read lock until another reader has entered after this one,
- * the stream stops, or half a second has passed. */
+ * the stream stops, or the next reader is seen blocked in the lock (a
+ * writer is waiting and has priority). */
 static void *read_in_a_stream(void *unused)
 {
     (void)unused;
@@ -296,20 +321,17 @@ static void *read_in_a_stream(void *unused)
         if (stop)
             return NULL;
         rwlock_read_lock(&lock);
-        struct timespec give_up;
-        clock_gettime(CLOCK_MONOTONIC, &give_up);
-        give_up.tv_nsec += 500000000L;
-        if (give_up.tv_nsec >= 1000000000L) {
-            give_up.tv_sec++;
-            give_up.tv_nsec -= 1000000000L;
-        }
+        double entered = now_seconds();
         pthread_mutex_lock(&stream.mutex);
         long me = ++stream.entries;
         pthread_cond_broadcast(&stream.changed);
-        int error = 0;
-        while (stream.entries == me && !stream.stop && error == 0)
-            error = pthread_cond_timedwait(&stream.changed, &stream.mutex,
-                                           &give_up);
+        while (stream.entries == me && !stream.stop) {
+            struct timespec look_again = monotonic_in(0.02);
+            if (pthread_cond_timedwait(&stream.changed, &stream.mutex,
+                                       &look_again) == ETIMEDOUT &&
+                a_reader_is_blocked(now_seconds() - entered))
+                break;
+        }
         pthread_mutex_unlock(&stream.mutex);
         rwlock_read_unlock(&lock);
     }
