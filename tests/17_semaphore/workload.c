@@ -62,6 +62,15 @@ static bool wait_until_done(int threads, time_t seconds)
     return in_time;
 }
 
+/* Threads left stuck are detached before the workload fails, so that the
+ * report is the workload's message and not ThreadSanitizer's "thread leak"
+ * at exit. */
+static void give_up_on(pthread_t *threads, int count, bool done)
+{
+    for (int i = 0; i < count && !done; i++)
+        pthread_detach(threads[i]);
+}
+
 static void *add_under_semaphore(void *unused)
 {
     (void)unused;
@@ -127,9 +136,9 @@ static void use_as_lock(void)
     pthread_t threads[LOCKERS];
     for (int i = 0; i < LOCKERS; i++)
         pthread_create(&threads[i], NULL, add_under_semaphore, NULL);
-    workload_check(wait_until_done(LOCKERS, workload_under_valgrind() ? 100
-                                                                      : 10),
-                   "threads using a semaphore of 1 as a lock never finished: "
+    bool done = wait_until_done(LOCKERS, workload_under_valgrind() ? 100 : 10);
+    give_up_on(threads, LOCKERS, done);
+    workload_check(done, "threads using a semaphore of 1 as a lock never finished: "
                    "a lost wake-up or a deadlock");
     for (int i = 0; i < LOCKERS; i++)
         pthread_join(threads[i], NULL);
@@ -154,9 +163,12 @@ static void pass_units(void)
                        i == 0 ? try_for_units : wait_for_units, NULL);
     for (int i = 0; i < POSTERS; i++)
         pthread_create(&posters[i], NULL, post_units, NULL);
-    workload_check(wait_until_done(POSTERS + TAKERS + 1,
-                                   workload_under_valgrind() ? 100 : 10),
-                   "posters and waiters never finished passing %ld units "
+    bool done = wait_until_done(POSTERS + TAKERS + 1,
+                                workload_under_valgrind() ? 100 : 10);
+    give_up_on(posters, POSTERS, done);
+    give_up_on(takers, TAKERS, done);
+    give_up_on(&sampler, 1, done);
+    workload_check(done, "posters and waiters never finished passing %ld units "
                    "through a semaphore of maximum %d: a lost wake-up?",
                    POSTERS * turns, MAXIMUM);
     void *result;
