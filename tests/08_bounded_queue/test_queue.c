@@ -1,7 +1,7 @@
 /* Tests for exercise 08: a bounded blocking queue with close. */
 #include "harness.h"
 #include "queue.h"
-#include "support_freeze.h"
+#include "freeze.h"
 #include "sleepers.h"
 
 #include <errno.h>

@@ -2,7 +2,7 @@
 #include "harness.h"
 #include "barrier.h"
 #include "sleepers.h"
-#include "support_freeze.h"
+#include "freeze.h"
 
 #include <errno.h>
 #include <stdatomic.h>

@@ -1,6 +1,6 @@
-/* See support_freeze.h.  The handler uses only async-signal-safe calls. */
+/* See freeze.h.  The handler uses only async-signal-safe calls. */
 #define _GNU_SOURCE
-#include "support_freeze.h"
+#include "freeze.h"
 
 #include "clock.h"
 

@@ -7,8 +7,8 @@
  * thread frozen while asleep in pthread_cond_wait is still one of the
  * condition variable's waiters, and carries on waiting once thawed.
  */
-#ifndef SUPPORT_FREEZE_H
-#define SUPPORT_FREEZE_H
+#ifndef THREADLINGS_FREEZE_H
+#define THREADLINGS_FREEZE_H
 
 #include <pthread.h>
 #include <stdbool.h>
