@@ -71,9 +71,12 @@ INCLUDES  = -I exercises/$(EX) -I tests/harness
 CRITERION = $(shell pkg-config --cflags --libs criterion 2>/dev/null || echo -lcriterion)
 
 # The code under test may not end the test early, and its condition waits
-# get injected spurious wake-ups (tests/harness/*.c say why).
+# get injected spurious wake-ups (tests/harness/*.c say why); the calls of
+# tests/harness/failures.h can be made to fail.
 WRAPPED   = exit _exit _Exit quick_exit pthread_exit pthread_create \
-            pthread_cond_wait pthread_cond_timedwait
+            pthread_cond_wait pthread_cond_timedwait \
+            pthread_detach pthread_join fork pipe open fopen read \
+            malloc calloc realloc free
 WRAP      = $(foreach f,$(WRAPPED),-Wl,--wrap=$(f))
 
 # -O0: an optimiser can hoist an unlocked counter++ out of its loop and

@@ -45,10 +45,14 @@ static void *call_timed_join(void *raw)
     return NULL;
 }
 
+/* What *result holds before a call: a time-out must leave it so. */
+static char untouched_result;
+
 static void join_start(struct join_call *call, struct joinable *task,
                        double seconds)
 {
-    *call = (struct join_call){.task = task, .seconds = seconds, .error = -1};
+    *call = (struct join_call){.task = task, .seconds = seconds, .error = -1,
+                               .result = &untouched_result};
     async_start(&call->async, call_timed_join, call);
 }
 
@@ -109,6 +113,12 @@ static const struct join_call *check_times_out(struct joinable *task,
                   "absolute time on the clock the condition uses "
                   "(CLOCK_MONOTONIC, set with pthread_condattr_setclock)",
                   seconds, call.elapsed);
+    cr_assert_eq(call.result, (void *)&untouched_result,
+                 "timed_join(task, %.1f, &result) returned ETIMEDOUT but "
+                 "changed *result (to %p): on a time-out *result must be "
+                 "left alone (the caller may still hold a value there); "
+                 "write it only when returning 0",
+                 seconds, call.result);
     return &call;
 }
 
@@ -385,4 +395,32 @@ EXERCISE_TEST(timed_join, reports_a_failed_start, 10,
     cr_assert_eq(error, EAGAIN, "joinable_start returned %d when "
                  "pthread_create failed with EAGAIN (%d): return its error",
                  error, EAGAIN);
+}
+
+/* The header promises deadlines on CLOCK_MONOTONIC.  A condition left on
+ * the wall clock with deadlines also taken from the wall clock passes every
+ * timing test, and breaks when the wall clock steps: ask the condition
+ * itself which clock it reads. */
+EXERCISE_TEST(timed_join, the_condition_times_out_on_the_monotonic_clock, 10,
+              "a wait on finished_cond with a monotonic deadline never "
+              "ended")
+{
+    static struct joinable task;
+    gate_init(&release);
+    start_task(&task, wait_for_release, NULL);
+    double waited =
+        harness_monotonic_wait_seconds(&task.finished_cond, &task.mutex, 0.4);
+    gate_open(&release);
+    void *result;
+    int error = timed_join(&task, 5.0, &result);
+    cr_assert(waited >= 0.3, "a pthread_cond_timedwait on finished_cond "
+              "with a deadline 0.4 s ahead on CLOCK_MONOTONIC returned after "
+              "%.3f s: the condition times out on CLOCK_REALTIME (the "
+              "default), where that deadline is a date long past.  Make it "
+              "with a pthread_condattr_t set by pthread_condattr_setclock("
+              "&attributes, CLOCK_MONOTONIC), and take deadlines from "
+              "clock_gettime(CLOCK_MONOTONIC): the wall clock can step", waited);
+    cr_assert_eq(error, 0, "timed_join(task, 5.0) of a released task "
+                 "returned %s, expected 0", error_name(error));
+    joinable_destroy(&task);
 }
