@@ -76,7 +76,8 @@ CRITERION = $(shell pkg-config --cflags --libs criterion 2>/dev/null || echo -lc
 WRAPPED   = exit _exit _Exit quick_exit pthread_exit pthread_create \
             pthread_cond_wait pthread_cond_timedwait \
             pthread_detach pthread_join fork pipe open fopen read \
-            malloc calloc realloc free
+            malloc calloc realloc free \
+            pthread_cond_broadcast pthread_cond_signal
 WRAP      = $(foreach f,$(WRAPPED),-Wl,--wrap=$(f))
 
 # -O0: an optimiser can hoist an unlocked counter++ out of its loop and

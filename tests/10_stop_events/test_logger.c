@@ -221,3 +221,42 @@ EXERCISE_TEST(logger, reports_a_file_it_cannot_open, 10,
                  "thread running: start the worker only once the file is "
                  "open");
 }
+
+EXERCISE_TEST(logger, a_failed_start_closes_its_file, 10,
+              "logger_start never returned when pthread_create failed")
+{
+    make_log_path();
+    int before = harness_count_open_fds();
+    harness_fail_pthread_create_after(0);
+    int error = logger_start(&logger, path, "tick", 1.0);
+    harness_fail_pthread_create_after(-1);
+    int after = harness_count_open_fds();
+    remove_log();
+    cr_assert_eq(error, EAGAIN, "logger_start returned %d when "
+                 "pthread_create failed with EAGAIN (%d): return the error "
+                 "of worker_start", error, EAGAIN);
+    cr_assert_eq(after, before, "logger_start failed (its thread could not "
+                 "start) but left %d more descriptor(s) open than before: "
+                 "on error nothing may stay open, fclose the file it "
+                 "opened", after - before);
+}
+
+/* /dev/full accepts the open and fails every write with ENOSPC. */
+EXERCISE_TEST(logger, reports_a_write_error, 10,
+              "logger_stop never returned after writes failed")
+{
+    int error = logger_start(&logger, "/dev/full", "tick", 0.02);
+    cr_assert_eq(error, 0, "logger_start(\"/dev/full\") returned %d, "
+                 "expected 0 (the file opens; only writes fail)", error);
+    sleep_seconds(0.1);
+    lines_written = -1;
+    bool returned = stop_logger_within(STOP_LIMIT + GRACE);
+    cr_assert(returned, "logger_stop never returned");
+    cr_assert_eq(stop_error, ENOSPC, "every write to /dev/full failed with "
+                 "ENOSPC (%d), and logger_stop returned %d: return the first "
+                 "error of writing (fprintf or fflush return it in errno) or "
+                 "of fclose", ENOSPC, stop_error);
+    cr_assert_eq(lines_written, 0, "no line reached /dev/full but "
+                 "logger_stop reported %ld lines written: count a line only "
+                 "once fprintf and fflush succeeded", lines_written);
+}

@@ -356,3 +356,35 @@ double harness_monotonic_wait_seconds(pthread_cond_t *cond,
     pthread_mutex_unlock(mutex);
     return now_seconds() - start;
 }
+
+/* ---- slow wake-ups -------------------------------------------------------- */
+
+int __real_pthread_cond_broadcast(pthread_cond_t *cond);
+int __real_pthread_cond_signal(pthread_cond_t *cond);
+
+static _Atomic double pause_after_wakeup;
+
+void harness_pause_after_wakeups(double seconds)
+{
+    atomic_store(&pause_after_wakeup, seconds);
+}
+
+/* After the wake-up the caller pauses, so that a woken thread takes the
+ * mutex first whenever the caller does not hold it. */
+static int paused(int error)
+{
+    double seconds = atomic_load(&pause_after_wakeup);
+    if (seconds > 0)
+        sleep_seconds(seconds);
+    return error;
+}
+
+int __wrap_pthread_cond_broadcast(pthread_cond_t *cond)
+{
+    return paused(__real_pthread_cond_broadcast(cond));
+}
+
+int __wrap_pthread_cond_signal(pthread_cond_t *cond)
+{
+    return paused(__real_pthread_cond_signal(cond));
+}
