@@ -1,5 +1,27 @@
 /* Tests for exercise 09: timed_join waits at most a given time, then the
  * thread can still be joined later, exactly once. */
+
+/*
+ * Concurrency matrix:
+ *   timed_join     vs the task's thread announcing its end: returns_as_soon_
+ *                  as_the_thread_finishes, workload (racing part, tiny
+ *                  timeouts); vs other joiners of the same task: wakes_every_
+ *                  joiner_and_one_joins, workload (held part); vs threads
+ *                  that wake it without finishing: wakeups_do_not_restart_
+ *                  the_timeout; vs the task it runs in joining it back:
+ *                  two_threads_joining_each_other_time_out
+ *   joinable_start vs nothing shared (the task is the caller's)
+ * Error paths and edges:
+ *   pthread_create fails              reports_a_failed_start
+ *   time-out: ETIMEDOUT after the full time, *result untouched
+ *                                      check_times_out (every time-out test)
+ *   second join: EINVAL               second_join_is_an_error
+ *   seconds 0 joins a finished thread zero_timeout_joins_a_finished_thread
+ * Clocks: the condition times out on CLOCK_MONOTONIC (a wait with a
+ * monotonic deadline must last): the_condition_times_out_on_the_monotonic_
+ * clock; the deadline is fixed once: wakeups_do_not_restart_the_timeout.
+ */
+
 #include "harness.h"
 #include "timed_join.h"
 

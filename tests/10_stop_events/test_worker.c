@@ -1,5 +1,28 @@
 /* Tests for exercise 10: a worker that repeats a task and stops promptly
  * when asked, and detached threads. */
+
+/*
+ * Concurrency matrix (worker.h, logger.h; the logger's tests are in
+ * test_logger.c):
+ *   worker_stop    vs the worker asleep in its period: stops_promptly_in_a_
+ *                  long_period, stop_sets_the_flag_before_waking_the_worker
+ *                  (slow wake-ups: the woken worker runs before the stopper,
+ *                  every run); vs a run in progress: stop_waits_for_the_run_
+ *                  in_progress; vs runs at varying moments: workload
+ *   worker->runs   read after stop only: check_runs_recorded
+ *   run_detached   vs the detached thread ending on its own: thread_needs_
+ *                  no_join_and_ends_on_its_own, workload
+ * Error paths:
+ *   pthread_create fails in worker_start    reports_a_thread_that_cannot_start
+ *   pthread_create fails in run_detached: error returned and no detach of
+ *   the thread never made                   reports_a_failed_pthread_create
+ * Clocks and periods: stop_cond times out on CLOCK_MONOTONIC: the_condition_
+ * times_out_on_the_monotonic_clock; the period runs from the END of a run
+ * (a task of known length): the_period_starts_when_a_run_ends; a wake-up is
+ * not the end of the period: waits_a_full_period_between_runs; period 0:
+ * a_period_of_zero_runs_back_to_back_and_still_stops.
+ */
+
 #define _GNU_SOURCE /* pthread_getattr_np: a thread's own detach state */
 #include "harness.h"
 #include "worker.h"
@@ -312,4 +335,16 @@ EXERCISE_TEST(worker, stop_sets_the_flag_before_waking_the_worker, 20,
               STOP_LIMIT);
     cr_assert_eq(counted_runs(), 1, "the task ran %ld times: no run may "
                  "start after a stop was asked for", counted_runs());
+}
+
+EXERCISE_TEST(worker, a_period_of_zero_runs_back_to_back_and_still_stops, 20,
+              "worker_stop never returned with a period of 0")
+{
+    start_worker(0.0, count_run);
+    bool repeated = wait_for_runs(50, 5.0);
+    stop_promptly();
+    cr_assert(repeated, "with a period of 0 the task ran %ld times in 5 s: "
+              "run it again as soon as it returns (the header)",
+              counted_runs());
+    check_runs_recorded();
 }

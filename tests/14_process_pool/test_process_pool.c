@@ -1,9 +1,36 @@
 /* Tests for exercise 14: process_map runs a function in child processes. */
+
+/*
+ * Concurrency matrix:
+ *   process_map    vs its own children running at once: children_run_at_
+ *                  the_same_time; vs process_map in another thread (its
+ *                  children must not be reaped by the other): reaps_only_
+ *                  its_own_children, workload (2 callers, tsan+helgrind)
+ * Error paths (each: error returned, no descriptor open, no child left):
+ *   pipe fails (descriptor limit)        a_failed_pipe_is_reported_after_
+ *                                        cleaning_up
+ *   pipe fails while a child is busy     a_failed_pipe_stops_the_children_
+ *                                        started (kill, then reap)
+ *   fork fails (2nd of 3)                a_failed_fork_is_reported_after_
+ *                                        cleaning_up
+ *   a child crashes / ends early (short results: EIO, reaped)
+ *                                        a_crashed_child_fails_only_its_own_
+ *                                        inputs, a_child_that_ends_early_
+ *                                        fails_its_inputs
+ *   a crash beside a child with a full pipe
+ *                                        a_crash_beside_a_full_pipe_does_
+ *                                        not_deadlock
+ *   reads that return a few bytes        results_arrive_in_pieces
+ * Contract edges: NULL pointers (rejects_null_arguments), nprocs 0 and count
+ * 0 (rejects_bad_arguments_and_maps_zero_inputs), more children than inputs,
+ * an uneven split (an_uneven_split_follows_the_header), blocks larger than
+ * a pipe (children_with_more_than_a_pipe_full_finish), _exit in children.
+ */
+
 #define _GNU_SOURCE
 #include "harness.h"
 #include "process_pool.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

@@ -72,8 +72,7 @@ int harness_uses_of_uncreated_threads(void);
 /* Open descriptors (entries of /proc/self/fd, the directory's own
  * descriptor included: the same each time). */
 int harness_count_open_fds(void);
-/* Threads of this process (entries of /proc/self/task). */
-int harness_count_threads(void);
+/* Threads: count_process_threads and wait_for_thread_count (clock.h). */
 /* True if this process has no child at all, running or exited (zombie). */
 bool harness_no_children_left(void);
 

@@ -322,8 +322,6 @@ static int count_entries(const char *directory)
 
 int harness_count_open_fds(void) { return count_entries("/proc/self/fd"); }
 
-int harness_count_threads(void) { return count_entries("/proc/self/task"); }
-
 bool harness_no_children_left(void)
 {
     errno = 0;
