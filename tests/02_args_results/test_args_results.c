@@ -222,7 +222,12 @@ EXERCISE_TEST(args_results, results_come_back_in_input_order, 15,
     for (int k = 0; k < CHAIN; k++)
         gate_init(&turn[k]);
     gate_open(&turn[CHAIN - 1]);
+    /* Every thread starts only once all were created: a thread that reads a
+     * shared loop variable then reads the same value on every run, so that
+     * this test fails for the same reason each time. */
+    harness_hold_new_threads(CHAIN, 2.0);
     int error = run_jobs(finish_in_reverse_order, positions, CHAIN, results);
+    harness_hold_new_threads(-1, 0);
     cr_assert_eq(error, 0, "run_jobs returned %d, expected 0", error);
     pthread_mutex_lock(&gave_up_mutex);
     bool waited_in_vain = gave_up;
