@@ -62,8 +62,8 @@ void harness_short_reads(size_t most);
 /*
  * A failed pthread_create (see harness_fail_pthread_create_after) leaves a
  * marked pthread_t behind; a pthread_detach or pthread_join of it (a thread
- * that was never created) is refused with ESRCH, counted here, and noted
- * for the student.
+ * that was never created) is noted for the student and ends the test
+ * (abort), in every exercise.  Counted here.
  */
 int harness_uses_of_uncreated_threads(void);
 
