@@ -559,6 +559,10 @@ EXERCISE_TEST(process_pool, rejects_null_arguments, 10,
     /* One at a time, each checked before the next, so that a crash of a
      * later call cannot hide the first wrong answer. */
     const char *names[] = {"function", "inputs", "outputs", "statuses"};
+    /* Shown only if a call crashes the test. */
+    harness_note("process_map crashed when one of function, inputs, outputs "
+                 "or statuses was NULL with count > 0: the header promises "
+                 "EINVAL; check every pointer before using it or forking");
     for (int which = 0; which < 4; which++) {
         int error = process_map(which == 0 ? NULL : factorial_mod,
                                 which == 1 ? NULL : inputs, 2,
