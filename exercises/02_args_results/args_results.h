@@ -29,7 +29,9 @@ char *do_something(long milliseconds);
  * order, whatever order the threads finish in.  run_jobs never frees or
  * changes a result: from now on the caller owns every results[i] and frees
  * it with free().  `inputs` and `results` each hold `count` elements;
- * `count` may be 0 (nothing runs).
+ * `count` may be 0 (nothing runs; then they may be NULL).  `job`, `inputs`
+ * and `results` are never NULL when count > 0 (the caller's duty: run_jobs
+ * does not check).
  *
  * Returns 0 on success, or an error number: ENOMEM when memory runs out, or
  * the error pthread_create gave (for example EAGAIN).  No thread is left

@@ -11,6 +11,7 @@
 /*
  * A background worker: runs task(argument) at once, then again each time
  * `period_seconds` has passed since the previous run ended, until stopped.
+ * A period of 0 (or less) runs the task again as soon as it returns.
  */
 struct worker {
     pthread_t thread;

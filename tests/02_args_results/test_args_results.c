@@ -1,5 +1,28 @@
 /* Tests for exercise 02: each thread gets its own argument, and run_jobs
  * hands back each thread's result in input order. */
+
+/*
+ * Concurrency matrix (who runs at the same time as whom, and where):
+ *   do_something   vs do_something in other threads: workload (drivers x
+ *                  jobs, tsan+helgrind); do_something_runs_as_a_job
+ *   run_jobs       vs its own job threads reading their arguments while the
+ *                  start loop moves on: arguments_stay_valid_until_the_
+ *                  threads_end (held starts), workload; vs run_jobs in other
+ *                  threads: workload (3 drivers)
+ * Error paths (each: error reported, results[] NULL or a real result,
+ * nothing leaked, no thread left):
+ *   pthread_create fails (4th of 6)   failed_start_keeps_the_results_of_
+ *                                      jobs_that_ran
+ *   pthread_create fails (3rd of 4)   a_failed_start_leaks_nothing
+ *                                      (watched allocations: leak check)
+ *   malloc fails (1st, 2nd, ... each) out_of_memory_is_reported_without_
+ *                                      leaks
+ * Contract edges: count 0 (zero_jobs_run_nothing); messages of 18 to 21
+ * characters, 3 digits and a sign (do_something_fits_every_length_of_
+ * message, asan sees an overflow); results in input order; the very
+ * pointer handed back.
+ */
+
 #include "args_results.h"
 #include "harness.h"
 
@@ -199,7 +222,12 @@ EXERCISE_TEST(args_results, results_come_back_in_input_order, 15,
     for (int k = 0; k < CHAIN; k++)
         gate_init(&turn[k]);
     gate_open(&turn[CHAIN - 1]);
+    /* Every thread starts only once all were created: a thread that reads a
+     * shared loop variable then reads the same value on every run, so that
+     * this test fails for the same reason each time. */
+    harness_hold_new_threads(CHAIN, 2.0);
     int error = run_jobs(finish_in_reverse_order, positions, CHAIN, results);
+    harness_hold_new_threads(-1, 0);
     cr_assert_eq(error, 0, "run_jobs returned %d, expected 0", error);
     pthread_mutex_lock(&gave_up_mutex);
     bool waited_in_vain = gave_up;
@@ -338,4 +366,110 @@ EXERCISE_TEST(args_results, failed_start_keeps_the_results_of_jobs_that_ran,
                   "must be NULL (the caller frees every entry), but it is %s",
                   i, i, results[i] == NOT_SET ? "not set" : "not NULL");
     free_results(results, 6);
+}
+
+/* ---- message lengths ------------------------------------------------------ */
+
+EXERCISE_TEST(args_results, do_something_fits_every_length_of_message, 10,
+              "do_something never returned")
+{
+    /* 18 to 21 characters (19 to 22 bytes with the '\0'): a buffer sized
+     * for the short messages overflows on the long ones (the asan check
+     * sees the write past the end). */
+    const long milliseconds[] = {7, 42, 105, -105};
+    for (size_t k = 0; k < 4; k++) {
+        char expected[48];
+        snprintf(expected, sizeof expected, "Done sleeping %ld ms",
+                 milliseconds[k]);
+        char *message = do_something(milliseconds[k]);
+        cr_assert(message != NULL, "do_something(%ld) returned NULL",
+                  milliseconds[k]);
+        cr_assert_str_eq(message, expected, "do_something(%ld) returned "
+                         "'%s', expected '%s' (%zu characters: size the "
+                         "buffer from the message, e.g. snprintf(NULL, 0, "
+                         "...) + 1)", milliseconds[k], message, expected,
+                         strlen(expected));
+        free(message);
+    }
+}
+
+/* ---- memory that runs out --------------------------------------------------
+ * The jobs below return static strings, so that every block allocated while
+ * the harness watches is run_jobs's own: all of them must be freed when it
+ * returns (the asan check does not look for leaks: this test does). */
+static char static_results[MAX_JOBS][16];
+
+static char *static_result(long input)
+{
+    return static_results[input];
+}
+
+static void check_nothing_left(const char *after, int threads_before)
+{
+    long live = harness_live_allocations();
+    cr_assert_eq(live, 0, "%s, %ld block(s) that run_jobs allocated were "
+                 "never freed: free every allocation (thread ids, per-thread "
+                 "arguments) on every way out, the error paths too", after,
+                 live);
+    /* A joined thread can linger in /proc/self/task for a moment. */
+    cr_assert(wait_for_thread_count(threads_before, 2.0), "%s, %d thread(s) "
+              "more than before were still there 2 s later: join every "
+              "thread that started", after,
+              count_process_threads() - threads_before);
+}
+
+EXERCISE_TEST(args_results, out_of_memory_is_reported_without_leaks, 15,
+              "run_jobs never returned when malloc failed")
+{
+    const long inputs[4] = {0, 1, 2, 3};
+    int threads_before = count_process_threads();
+    int succeeded_at = -1;
+    /* Fail the 1st, 2nd, ... allocation run_jobs makes, until it needs no
+     * more than were allowed. */
+    for (int allowed = 0; allowed < 16 && succeeded_at < 0; allowed++) {
+        char *results[4];
+        fill_not_set(results, 4);
+        harness_watch_allocations(true);
+        harness_fail_call_after(HARNESS_ALLOC, allowed, ENOMEM);
+        int error = run_jobs(static_result, inputs, 4, results);
+        harness_fail_call_after(HARNESS_ALLOC, -1, 0);
+        harness_watch_allocations(false);
+        char after[96];
+        snprintf(after, sizeof after, "after allocation %d failed and "
+                 "run_jobs returned %d", allowed + 1, error);
+        if (error == 0) {
+            succeeded_at = allowed;
+        } else {
+            cr_assert_eq(error, ENOMEM, "allocation %d of run_jobs failed "
+                         "(malloc returned NULL) and run_jobs returned %d, "
+                         "expected ENOMEM (%d)", allowed + 1, error, ENOMEM);
+        }
+        for (size_t i = 0; i < 4; i++)
+            cr_assert(results[i] == NULL || results[i] == static_results[i],
+                      "%s, results[%zu] is %s: on an error every results[i] "
+                      "is the result of a job that ran or NULL (the caller "
+                      "frees them all: set them to NULL first)", after, i,
+                      results[i] == NOT_SET ? "not set" : "a wrong pointer");
+        check_nothing_left(after, threads_before);
+    }
+    cr_assert(succeeded_at >= 0, "run_jobs of 4 jobs never succeeded, even "
+              "with 16 allocations allowed");
+}
+
+EXERCISE_TEST(args_results, a_failed_start_leaks_nothing, 10,
+              "after a failed pthread_create, run_jobs never returned")
+{
+    const long inputs[4] = {0, 1, 2, 3};
+    int threads_before = count_process_threads();
+    char *results[4];
+    fill_not_set(results, 4);
+    harness_watch_allocations(true);
+    harness_fail_pthread_create_after(2);
+    int error = run_jobs(static_result, inputs, 4, results);
+    harness_fail_pthread_create_after(-1);
+    harness_watch_allocations(false);
+    cr_assert_eq(error, EAGAIN, "the 3rd pthread_create failed with EAGAIN "
+                 "(%d), and run_jobs returned %d: return its error", EAGAIN,
+                 error);
+    check_nothing_left("after the 3rd pthread_create failed", threads_before);
 }

@@ -1,5 +1,27 @@
 /* Tests for exercise 09: timed_join waits at most a given time, then the
  * thread can still be joined later, exactly once. */
+
+/*
+ * Concurrency matrix:
+ *   timed_join     vs the task's thread announcing its end: returns_as_soon_
+ *                  as_the_thread_finishes, workload (racing part, tiny
+ *                  timeouts); vs other joiners of the same task: wakes_every_
+ *                  joiner_and_one_joins, workload (held part); vs threads
+ *                  that wake it without finishing: wakeups_do_not_restart_
+ *                  the_timeout; vs the task it runs in joining it back:
+ *                  two_threads_joining_each_other_time_out
+ *   joinable_start vs nothing shared (the task is the caller's)
+ * Error paths and edges:
+ *   pthread_create fails              reports_a_failed_start
+ *   time-out: ETIMEDOUT after the full time, *result untouched
+ *                                      check_times_out (every time-out test)
+ *   second join: EINVAL               second_join_is_an_error
+ *   seconds 0 joins a finished thread zero_timeout_joins_a_finished_thread
+ * Clocks: the condition times out on CLOCK_MONOTONIC (a wait with a
+ * monotonic deadline must last): the_condition_times_out_on_the_monotonic_
+ * clock; the deadline is fixed once: wakeups_do_not_restart_the_timeout.
+ */
+
 #include "harness.h"
 #include "timed_join.h"
 
@@ -45,10 +67,14 @@ static void *call_timed_join(void *raw)
     return NULL;
 }
 
+/* What *result holds before a call: a time-out must leave it so. */
+static char untouched_result;
+
 static void join_start(struct join_call *call, struct joinable *task,
                        double seconds)
 {
-    *call = (struct join_call){.task = task, .seconds = seconds, .error = -1};
+    *call = (struct join_call){.task = task, .seconds = seconds, .error = -1,
+                               .result = &untouched_result};
     async_start(&call->async, call_timed_join, call);
 }
 
@@ -109,6 +135,12 @@ static const struct join_call *check_times_out(struct joinable *task,
                   "absolute time on the clock the condition uses "
                   "(CLOCK_MONOTONIC, set with pthread_condattr_setclock)",
                   seconds, call.elapsed);
+    cr_assert_eq(call.result, (void *)&untouched_result,
+                 "timed_join(task, %.1f, &result) returned ETIMEDOUT but "
+                 "changed *result (to %p): on a time-out *result must be "
+                 "left alone (the caller may still hold a value there); "
+                 "write it only when returning 0",
+                 seconds, call.result);
     return &call;
 }
 
@@ -385,4 +417,32 @@ EXERCISE_TEST(timed_join, reports_a_failed_start, 10,
     cr_assert_eq(error, EAGAIN, "joinable_start returned %d when "
                  "pthread_create failed with EAGAIN (%d): return its error",
                  error, EAGAIN);
+}
+
+/* The header promises deadlines on CLOCK_MONOTONIC.  A condition left on
+ * the wall clock with deadlines also taken from the wall clock passes every
+ * timing test, and breaks when the wall clock steps: ask the condition
+ * itself which clock it reads. */
+EXERCISE_TEST(timed_join, the_condition_times_out_on_the_monotonic_clock, 10,
+              "a wait on finished_cond with a monotonic deadline never "
+              "ended")
+{
+    static struct joinable task;
+    gate_init(&release);
+    start_task(&task, wait_for_release, NULL);
+    double waited =
+        harness_monotonic_wait_seconds(&task.finished_cond, &task.mutex, 0.4);
+    gate_open(&release);
+    void *result;
+    int error = timed_join(&task, 5.0, &result);
+    cr_assert(waited >= 0.3, "a pthread_cond_timedwait on finished_cond "
+              "with a deadline 0.4 s ahead on CLOCK_MONOTONIC returned after "
+              "%.3f s: the condition times out on CLOCK_REALTIME (the "
+              "default), where that deadline is a date long past.  Make it "
+              "with a pthread_condattr_t set by pthread_condattr_setclock("
+              "&attributes, CLOCK_MONOTONIC), and take deadlines from "
+              "clock_gettime(CLOCK_MONOTONIC): the wall clock can step", waited);
+    cr_assert_eq(error, 0, "timed_join(task, 5.0) of a released task "
+                 "returned %s, expected 0", error_name(error));
+    joinable_destroy(&task);
 }

@@ -1,10 +1,24 @@
 /* Tests for exercise 10: the background logger writes whole, flushed lines
  * and loses none when stopped.  Its files live in a fresh temporary
  * directory, removed before the test's checks. */
+
+/*
+ * Concurrency matrix:
+ *   logger_stop    vs the worker writing a line: loses_no_line_when_stopped,
+ *                  workload; readers of the file while it writes:
+ *                  each_line_reaches_the_file_at_once
+ * Error paths (each: error returned, nothing left open or running):
+ *   fopen fails (no directory: ENOENT)  reports_a_file_it_cannot_open
+ *   fopen fails (injected EMFILE)       reports_an_fopen_failure
+ *   pthread_create fails after fopen    a_failed_start_closes_its_file
+ *   every write fails (/dev/full)       reports_a_write_error (ENOSPC, 0
+ *                                       lines written)
+ *   the file is closed by stop          stop_closes_the_file
+ */
+
 #include "harness.h"
 #include "logger.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,18 +74,8 @@ static bool log_starts_with(const char *expected, double seconds)
     return true;
 }
 
-static int open_descriptors(void)
-{
-    DIR *descriptors = opendir("/proc/self/fd");
-    if (!descriptors)
-        return -1;
-    int count = 0;
-    for (struct dirent *entry; (entry = readdir(descriptors));)
-        if (entry->d_name[0] != '.')
-            count++;
-    closedir(descriptors);
-    return count;
-}
+/* The harness's count (failures.h). */
+#define open_descriptors harness_count_open_fds
 
 static long lines_written = -1;
 static int stop_error = -1;
@@ -217,6 +221,63 @@ EXERCISE_TEST(logger, reports_a_file_it_cannot_open, 10,
     cr_assert_eq(error, ENOENT, "logger_start returned %d for a path in a "
                  "directory that does not exist, expected ENOENT (%d): "
                  "return the errno of fopen", error, ENOENT);
+    cr_assert_eq(threads_after, threads, "logger_start failed but left a "
+                 "thread running: start the worker only once the file is "
+                 "open");
+}
+
+EXERCISE_TEST(logger, a_failed_start_closes_its_file, 10,
+              "logger_start never returned when pthread_create failed")
+{
+    make_log_path();
+    int before = harness_count_open_fds();
+    harness_fail_pthread_create_after(0);
+    int error = logger_start(&logger, path, "tick", 1.0);
+    harness_fail_pthread_create_after(-1);
+    int after = harness_count_open_fds();
+    remove_log();
+    cr_assert_eq(error, EAGAIN, "logger_start returned %d when "
+                 "pthread_create failed with EAGAIN (%d): return the error "
+                 "of worker_start", error, EAGAIN);
+    cr_assert_eq(after, before, "logger_start failed (its thread could not "
+                 "start) but left %d more descriptor(s) open than before: "
+                 "on error nothing may stay open, fclose the file it "
+                 "opened", after - before);
+}
+
+/* /dev/full accepts the open and fails every write with ENOSPC. */
+EXERCISE_TEST(logger, reports_a_write_error, 10,
+              "logger_stop never returned after writes failed")
+{
+    int error = logger_start(&logger, "/dev/full", "tick", 0.02);
+    cr_assert_eq(error, 0, "logger_start(\"/dev/full\") returned %d, "
+                 "expected 0 (the file opens; only writes fail)", error);
+    sleep_seconds(0.1);
+    lines_written = -1;
+    bool returned = stop_logger_within(STOP_LIMIT + GRACE);
+    cr_assert(returned, "logger_stop never returned");
+    cr_assert_eq(stop_error, ENOSPC, "every write to /dev/full failed with "
+                 "ENOSPC (%d), and logger_stop returned %d: return the first "
+                 "error of writing (fprintf or fflush return it in errno) or "
+                 "of fclose", ENOSPC, stop_error);
+    cr_assert_eq(lines_written, 0, "no line reached /dev/full but "
+                 "logger_stop reported %ld lines written: count a line only "
+                 "once fprintf and fflush succeeded", lines_written);
+}
+
+EXERCISE_TEST(logger, reports_an_fopen_failure, 10,
+              "logger_start never returned when fopen failed")
+{
+    make_log_path();
+    int threads = count_process_threads();
+    harness_fail_call_after(HARNESS_OPEN, 0, EMFILE);
+    int error = logger_start(&logger, path, "tick", 1.0);
+    harness_fail_call_after(HARNESS_OPEN, -1, 0);
+    int threads_after = count_process_threads();
+    remove_log();
+    cr_assert_eq(error, EMFILE, "fopen failed with EMFILE (%d: too many "
+                 "open files) and logger_start returned %d: return fopen's "
+                 "errno", EMFILE, error);
     cr_assert_eq(threads_after, threads, "logger_start failed but left a "
                  "thread running: start the worker only once the file is "
                  "open");

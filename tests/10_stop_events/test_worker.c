@@ -1,5 +1,28 @@
 /* Tests for exercise 10: a worker that repeats a task and stops promptly
  * when asked, and detached threads. */
+
+/*
+ * Concurrency matrix (worker.h, logger.h; the logger's tests are in
+ * test_logger.c):
+ *   worker_stop    vs the worker asleep in its period: stops_promptly_in_a_
+ *                  long_period, stop_sets_the_flag_before_waking_the_worker
+ *                  (slow wake-ups: the woken worker runs before the stopper,
+ *                  every run); vs a run in progress: stop_waits_for_the_run_
+ *                  in_progress; vs runs at varying moments: workload
+ *   worker->runs   read after stop only: check_runs_recorded
+ *   run_detached   vs the detached thread ending on its own: thread_needs_
+ *                  no_join_and_ends_on_its_own, workload
+ * Error paths:
+ *   pthread_create fails in worker_start    reports_a_thread_that_cannot_start
+ *   pthread_create fails in run_detached: error returned and no detach of
+ *   the thread never made                   reports_a_failed_pthread_create
+ * Clocks and periods: stop_cond times out on CLOCK_MONOTONIC: the_condition_
+ * times_out_on_the_monotonic_clock; the period runs from the END of a run
+ * (a task of known length): the_period_starts_when_a_run_ends; a wake-up is
+ * not the end of the period: waits_a_full_period_between_runs; period 0:
+ * a_period_of_zero_runs_back_to_back_and_still_stops.
+ */
+
 #define _GNU_SOURCE /* pthread_getattr_np: a thread's own detach state */
 #include "harness.h"
 #include "worker.h"
@@ -223,4 +246,105 @@ EXERCISE_TEST(detached, reports_a_failed_pthread_create, 10,
     harness_fail_pthread_create_after(-1);
     cr_assert_eq(error, EAGAIN, "run_detached returned %d when pthread_create "
                  "failed with EAGAIN (%d): return its error", error, EAGAIN);
+    cr_assert_eq(harness_uses_of_uncreated_threads(), 0, "run_detached "
+                 "called pthread_detach (or join) on the pthread_t of a "
+                 "pthread_create that failed: no thread was made, so there "
+                 "is nothing to detach (with a real garbage pthread_t that "
+                 "call can crash).  Check pthread_create's result first, or "
+                 "create the thread detached (pthread_attr_setdetachstate)");
+}
+
+/* The header promises timeouts on CLOCK_MONOTONIC: ask the condition which
+ * clock it reads (a wall-clock condition with wall-clock deadlines passes
+ * every timing test, and breaks when the wall clock steps). */
+EXERCISE_TEST(worker, the_condition_times_out_on_the_monotonic_clock, 20,
+              "worker_stop never returned")
+{
+    start_worker(5.0, count_run);
+    double waited =
+        harness_monotonic_wait_seconds(&worker.stop_cond, &worker.mutex, 0.4);
+    stop_promptly();
+    cr_assert(waited >= 0.3, "a pthread_cond_timedwait on stop_cond with a "
+              "deadline 0.4 s ahead on CLOCK_MONOTONIC returned after %.3f "
+              "s: stop_cond times out on CLOCK_REALTIME (the default), where "
+              "that deadline is a date long past.  Make it with a "
+              "pthread_condattr_t set by pthread_condattr_setclock("
+              "&attributes, CLOCK_MONOTONIC), and take the deadline of the "
+              "next run from clock_gettime(CLOCK_MONOTONIC): the wall clock "
+              "can step", waited);
+}
+
+/* A task that takes a known time, and records when each run began. */
+static const double TASK_SECONDS = 0.25;
+static double run_started[8];
+
+static void slow_run(void *unused)
+{
+    (void)unused;
+    long run = counted_runs();
+    if (run < 8)
+        run_started[run] = now_seconds();
+    sleep_seconds(TASK_SECONDS);
+    count_run(NULL);
+}
+
+EXERCISE_TEST(worker, the_period_starts_when_a_run_ends, 20,
+              "worker_stop never returned")
+{
+    const double period = 0.25;
+    start_worker(period, slow_run);
+    bool ran = wait_for_runs(3, 10.0);
+    stop_promptly();
+    cr_assert(ran, "the task (%.2f s long) ran %ld times in 10 s with a "
+              "%.2f s period", TASK_SECONDS, counted_runs(), period);
+    for (int run = 1; run < 3; run++) {
+        double gap = run_started[run] - run_started[run - 1];
+        cr_assert_geq(gap, TASK_SECONDS + period - 0.05, "run %d began %.3f "
+                      "s after run %d, with a task of %.2f s and a period of "
+                      "%.2f s: the period is measured from the END of the "
+                      "previous run (header), so the gap must be at least "
+                      "%.2f s.  Take the deadline after the task returns, "
+                      "not before it starts", run + 1, gap, run, TASK_SECONDS,
+                      period, TASK_SECONDS + period);
+    }
+}
+
+/* A stop that wakes the worker before it sets stop_requested loses the
+ * wake-up whenever the worker takes the mutex in between: the harness makes
+ * that happen every run (it pauses the caller after each broadcast). */
+EXERCISE_TEST(worker, stop_sets_the_flag_before_waking_the_worker, 20,
+              "worker_stop never returned")
+{
+    start_worker(5.0, count_run);
+    cr_assert(wait_for_runs(1, GRACE), "the task had not run %.0f s after "
+              "worker_start: run it at once", GRACE);
+    harness_pause_after_wakeups(0.1);
+    static struct async_call stop;
+    async_start(&stop, call_worker_stop, NULL);
+    bool returned = async_wait(&stop, STOP_LIMIT);
+    harness_pause_after_wakeups(0);
+    if (!returned)
+        async_wait(&stop, 6.0);
+    async_finish(&stop);
+    cr_assert(returned, "worker_stop had not returned %.1f s after it was "
+              "called, with a 5 s period, when the worker woke up right "
+              "after the broadcast: it found stop_requested still false and "
+              "went back to sleep for the rest of the period.  Set "
+              "stop_requested and broadcast stop_cond while holding the "
+              "mutex, so that a woken worker always sees the flag",
+              STOP_LIMIT);
+    cr_assert_eq(counted_runs(), 1, "the task ran %ld times: no run may "
+                 "start after a stop was asked for", counted_runs());
+}
+
+EXERCISE_TEST(worker, a_period_of_zero_runs_back_to_back_and_still_stops, 20,
+              "worker_stop never returned with a period of 0")
+{
+    start_worker(0.0, count_run);
+    bool repeated = wait_for_runs(50, 5.0);
+    stop_promptly();
+    cr_assert(repeated, "with a period of 0 the task ran %ld times in 5 s: "
+              "run it again as soon as it returns (the header)",
+              counted_runs());
+    check_runs_recorded();
 }

@@ -1,9 +1,36 @@
 /* Tests for exercise 14: process_map runs a function in child processes. */
+
+/*
+ * Concurrency matrix:
+ *   process_map    vs its own children running at once: children_run_at_
+ *                  the_same_time; vs process_map in another thread (its
+ *                  children must not be reaped by the other): reaps_only_
+ *                  its_own_children, workload (2 callers, tsan+helgrind)
+ * Error paths (each: error returned, no descriptor open, no child left):
+ *   pipe fails (descriptor limit)        a_failed_pipe_is_reported_after_
+ *                                        cleaning_up
+ *   pipe fails while a child is busy     a_failed_pipe_stops_the_children_
+ *                                        started (kill, then reap)
+ *   fork fails (2nd of 3)                a_failed_fork_is_reported_after_
+ *                                        cleaning_up
+ *   a child crashes / ends early (short results: EIO, reaped)
+ *                                        a_crashed_child_fails_only_its_own_
+ *                                        inputs, a_child_that_ends_early_
+ *                                        fails_its_inputs
+ *   a crash beside a child with a full pipe
+ *                                        a_crash_beside_a_full_pipe_does_
+ *                                        not_deadlock
+ *   reads that return a few bytes        results_arrive_in_pieces
+ * Contract edges: NULL pointers (rejects_null_arguments), nprocs 0 and count
+ * 0 (rejects_bad_arguments_and_maps_zero_inputs), more children than inputs,
+ * an uneven split (an_uneven_split_follows_the_header), blocks larger than
+ * a pipe (children_with_more_than_a_pipe_full_finish), _exit in children.
+ */
+
 #define _GNU_SOURCE
 #include "harness.h"
 #include "process_pool.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -39,27 +66,9 @@ static uint64_t child_pid(uint64_t unused)
 
 /* ---- what a process has open or unreaped -------------------------------- */
 
-/* Entries of /proc/self/fd (the directory's own descriptor included, the
- * same each time). */
-static int count_open_fds(void)
-{
-    DIR *fds = opendir("/proc/self/fd");
-    if (!fds)
-        return -1;
-    int count = 0;
-    for (struct dirent *entry; (entry = readdir(fds));)
-        if (entry->d_name[0] != '.')
-            count++;
-    closedir(fds);
-    return count;
-}
-
-/* True if this process has no child at all, running or exited. */
-static bool no_children_left(void)
-{
-    errno = 0;
-    return waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD;
-}
+/* harness_count_open_fds and harness_no_children_left (failures.h). */
+#define count_open_fds harness_count_open_fds
+#define no_children_left harness_no_children_left
 
 /* ---- one call of process_map, bounded in time ----------------------------
  * The call runs in a harness thread, so that a process_map that never
@@ -366,6 +375,10 @@ static struct map_run *map_failing(pool_function function, const char *how)
                   "down too: run it in children made by fork()");
     cr_assert_eq(run->error, 0, "process_map returned %d when a child %s, "
                  "expected 0 (statuses report it)", run->error, how);
+    cr_assert(no_children_left(), "after a child %s (and sent only part of "
+              "its results), process_map returned and left it unreaped (a "
+              "zombie): waitpid every child, also one whose results were "
+              "short", how);
     return run;
 }
 
@@ -534,4 +547,150 @@ EXERCISE_TEST(process_pool, a_failed_pipe_is_reported_after_cleaning_up, 10,
     cr_assert_eq(after, before, "%d descriptors were open before process_map "
                  "and %d after it failed: close the pipes already made",
                  before, after);
+}
+
+/* ---- every failure path, and the header's edges ----------------------------- */
+
+EXERCISE_TEST(process_pool, rejects_null_arguments, 10,
+              "process_map never returned")
+{
+    uint64_t inputs[2] = {1, 2}, outputs[2];
+    int statuses[2];
+    /* One at a time, each checked before the next, so that a crash of a
+     * later call cannot hide the first wrong answer. */
+    const char *names[] = {"function", "inputs", "outputs", "statuses"};
+    /* Shown only if a call crashes the test. */
+    harness_note("process_map crashed when one of function, inputs, outputs "
+                 "or statuses was NULL with count > 0: the header promises "
+                 "EINVAL; check every pointer before using it or forking");
+    for (int which = 0; which < 4; which++) {
+        int error = process_map(which == 0 ? NULL : factorial_mod,
+                                which == 1 ? NULL : inputs, 2,
+                                which == 2 ? NULL : outputs,
+                                which == 3 ? NULL : statuses, 2);
+        cr_assert_eq(error, EINVAL, "process_map with a NULL %s and 2 inputs "
+                     "returned %d, expected EINVAL (%d): check every pointer "
+                     "before forking (the header promises EINVAL, not a "
+                     "crash in a child or in the caller)", names[which],
+                     error, EINVAL);
+    }
+    cr_assert(no_children_left(), "process_map rejected its arguments but "
+              "left a child behind: check them before forking");
+}
+
+EXERCISE_TEST(process_pool, an_uneven_split_follows_the_header, 10,
+              "process_map never returned")
+{
+    /* 10 inputs, 4 children: blocks [0,2) [2,5) [5,7) [7,10). */
+    struct map_run *run = map_run(child_pid, 10, 4);
+    assert_returned_0(run);
+    static const size_t first_of_block[] = {0, 2, 5, 7, 10};
+    for (size_t k = 0; k < 4; k++)
+        for (size_t i = first_of_block[k]; i < first_of_block[k + 1]; i++)
+            cr_assert(run->statuses[i] == 0 &&
+                      run->outputs[i] == run->outputs[first_of_block[k]] &&
+                      (k == 0 || run->outputs[i] !=
+                                     run->outputs[first_of_block[k - 1]]),
+                      "with 10 inputs and 4 children, child k computes the "
+                      "inputs from k*10/4 up to (k+1)*10/4, that is "
+                      "[0,2) [2,5) [5,7) [7,10) (process_pool.h), but input "
+                      "%zu did not run with the rest of block [%zu,%zu): "
+                      "split with k*count/p, not count/p with the remainder "
+                      "for the last child", i, first_of_block[k],
+                      first_of_block[k + 1]);
+    map_run_free(run);
+}
+
+/* fork() fails for the second child: the first is already running. */
+EXERCISE_TEST(process_pool, a_failed_fork_is_reported_after_cleaning_up, 10,
+              "process_map never returned after fork() failed")
+{
+    uint64_t inputs[6] = {1, 2, 3, 4, 5, 6}, outputs[6];
+    int statuses[6];
+    int before = count_open_fds();
+    harness_fail_call_after(HARNESS_FORK, 1, EAGAIN);
+    int error = process_map(factorial_mod, inputs, 6, outputs, statuses, 3);
+    harness_fail_call_after(HARNESS_FORK, -1, 0);
+    bool reaped = no_children_left();
+    int after = count_open_fds();
+    cr_assert_eq(error, EAGAIN, "process_map returned %d when the second "
+                 "fork() failed with EAGAIN (%d): return fork's error",
+                 error, EAGAIN);
+    cr_assert_eq(after, before, "%d descriptors were open before process_map "
+                 "and %d after the second fork() failed: close both ends of "
+                 "the pipe made for the child that could not start, and the "
+                 "pipes of the children already started", before, after);
+    cr_assert(reaped, "after fork() failed, the child already started is "
+              "still there (running or a zombie): stop it (kill) and reap it "
+              "(waitpid) before returning");
+}
+
+/* A child that would run for a long time unless stopped. */
+static uint64_t sleep_in_a_child(uint64_t input)
+{
+    if (!in_test_process())
+        sleep_seconds(8.0);
+    return input;
+}
+
+EXERCISE_TEST(process_pool, a_failed_pipe_stops_the_children_started, 10,
+              "process_map never returned after pipe() failed")
+{
+    test_process = getpid();
+    harness_fail_call_after(HARNESS_PIPE, 1, EMFILE);
+    struct map_run *run = map_run_within(
+        sleep_in_a_child, 6, 3, 3.0, "the second pipe() failed while the "
+        "first child was busy for 8 s: process_map waited for that child "
+        "instead of stopping it.  On an error, kill (SIGKILL) the children "
+        "already started, then waitpid them");
+    harness_fail_call_after(HARNESS_PIPE, -1, 0);
+    cr_assert_eq(run->error, EMFILE, "process_map returned %d when the "
+                 "second pipe() failed with EMFILE (%d): return pipe's error",
+                 run->error, EMFILE);
+    cr_assert(no_children_left(), "after pipe() failed, a child already "
+              "started is still there: kill and reap it before returning");
+    map_run_free(run);
+}
+
+/* Each read() returns at most 3 bytes: less than one result. */
+EXERCISE_TEST(process_pool, results_arrive_in_pieces, 10,
+              "process_map never returned")
+{
+    harness_short_reads(3);
+    struct map_run *run = map_run(factorial_mod, 12, 3);
+    harness_short_reads(0);
+    assert_returned_0(run);
+    assert_results(run, 0, 12);
+    map_run_free(run);
+}
+
+/* The first child crashes; the second has more than a pipe holds.  If the
+ * second child inherited the write end of the first child's pipe (the
+ * parent closed the write ends only after the last fork), the parent never
+ * sees end-of-file on the first pipe, the second child blocks in write(),
+ * and both wait for ever. */
+static uint64_t abort_on_5_of_many(uint64_t input)
+{
+    if (input == 5 && !in_test_process())
+        abort();
+    return triple_plus_one(input);
+}
+
+EXERCISE_TEST(process_pool, a_crash_beside_a_full_pipe_does_not_deadlock, 10,
+              "process_map never returned")
+{
+    test_process = getpid();
+    size_t count = 2 * 10000; /* 80 000 bytes of results per child */
+    struct map_run *run = map_run_within(
+        abort_on_5_of_many, count, 2, 5.0, "child 0 crashed and child 1 "
+        "has more results than a pipe holds: the parent waits for "
+        "end-of-file on child 0's pipe, which never comes while child 1 "
+        "still holds a copy of its write end (inherited at fork) and blocks "
+        "writing its own full pipe.  Close each write end in the parent "
+        "right after its fork, before the next fork");
+    assert_returned_0(run);
+    cr_assert_eq(run->statuses[0], EIO, "statuses[0] is %d: child 0 crashed, "
+                 "expected EIO (%d)", run->statuses[0], EIO);
+    assert_results(run, 10000, count);
+    map_run_free(run);
 }

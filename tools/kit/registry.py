@@ -24,11 +24,15 @@ WORKLOAD = "workload"    # the exercise's workload program (its own main)
 STRICT_FLAGS = ("-std=c11", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra",
                 "-Wpedantic", "-Werror", "-pthread")
 
-# The code under test may not end a test early, and its condition waits get
-# injected spurious wake-ups (tests/harness/*.c say why): Criterion builds
-# link these through -Wl,--wrap.
+# The code under test may not end a test early, its condition waits get
+# injected spurious wake-ups, and the calls that can fail can be made to
+# (tests/harness/*.c, failures.h): Criterion builds link these through
+# -Wl,--wrap.
 WRAPPED = ("exit", "_exit", "_Exit", "quick_exit", "pthread_exit",
-           "pthread_create", "pthread_cond_wait", "pthread_cond_timedwait")
+           "pthread_create", "pthread_cond_wait", "pthread_cond_timedwait",
+           "pthread_detach", "pthread_join", "fork", "pipe", "open", "fopen",
+           "read", "malloc", "calloc", "realloc", "free",
+           "pthread_cond_broadcast", "pthread_cond_signal")
 
 # Options every run gets, whatever its check (a sanitizer ignores the
 # others' variables).  Reports go to files of their own ({report} is a path
