@@ -71,10 +71,12 @@ INCLUDES  = -I exercises/$(EX) -I tests/harness
 CRITERION = $(shell pkg-config --cflags --libs criterion 2>/dev/null || echo -lcriterion)
 
 # The code under test may not end the test early, and its condition waits
-# get injected spurious wake-ups (tests/harness/*.c say why).
+# get injected spurious wake-ups, and its unlocks can be held or shaken
+# (tests/harness/*.c say why).  Workloads wrap only the unlock.
 WRAPPED   = exit _exit _Exit quick_exit pthread_exit pthread_create \
-            pthread_cond_wait pthread_cond_timedwait
+            pthread_cond_wait pthread_cond_timedwait pthread_mutex_unlock
 WRAP      = $(foreach f,$(WRAPPED),-Wl,--wrap=$(f))
+WORKLOAD_WRAP = -Wl,--wrap=pthread_mutex_unlock
 
 # -O0: an optimiser can hoist an unlocked counter++ out of its loop and
 # hide the race from the functional tests.
@@ -92,7 +94,8 @@ SUPPORT_SOURCES  = $(wildcard tests/$(EX)/support_*.c)
 TEST_SOURCES     = $(wildcard tests/$(EX)/test_*.c) $(SUPPORT_SOURCES) \
                    $(filter-out tests/harness/workload.c,$(wildcard tests/harness/*.c))
 WORKLOAD_SOURCES = tests/$(EX)/workload.c $(SUPPORT_SOURCES) \
-                   tests/harness/workload.c tests/harness/clock.c
+                   tests/harness/workload.c tests/harness/clock.c \
+                   tests/harness/interleavings.c
 
 $(OUT):
 	@mkdir -p $@
@@ -107,11 +110,11 @@ $(OUT)/asan: $(STUDENT_SOURCES) $(TEST_SOURCES) $(HEADERS) | $(OUT)
 
 $(OUT)/tsan: $(STUDENT_SOURCES) $(WORKLOAD_SOURCES) $(HEADERS) | $(OUT)
 	$(CC) $(STRICT) $(TSAN_FLAGS) $(INCLUDES) -o $@ \
-	    $(STUDENT_SOURCES) $(WORKLOAD_SOURCES) $(LIBS)
+	    $(STUDENT_SOURCES) $(WORKLOAD_SOURCES) $(WORKLOAD_WRAP) $(LIBS)
 
 $(OUT)/helgrind: $(STUDENT_SOURCES) $(WORKLOAD_SOURCES) $(HEADERS) | $(OUT)
 	$(CC) $(STRICT) $(HELGRIND_FLAGS) $(INCLUDES) -o $@ \
-	    $(STUDENT_SOURCES) $(WORKLOAD_SOURCES) $(LIBS)
+	    $(STUDENT_SOURCES) $(WORKLOAD_SOURCES) $(WORKLOAD_WRAP) $(LIBS)
 endif
 
 # ---------------------------------------------------------------------------

@@ -204,6 +204,45 @@ EXERCISE_TEST(accounts, money_in_transit_is_never_visible, 15,
     close_accounts(2);
 }
 
+EXERCISE_TEST(accounts, transfer_checked_and_moved_under_one_lock, 15,
+              "a transfer never returned while another transfer from the same "
+              "account was held after an unlock")
+{
+    open_accounts(3, (long[]){10, 0, 0});
+    struct account *a = &accounts[0], *b = &accounts[1], *c = &accounts[2];
+    struct call held_transfer = {a, b, 10, -1}, racing = {a, c, 10, -1};
+    struct async_call first;
+    /* The first transfer is held right after it first unlocks a's lock,
+     * and the test transfers the same 10 out of a meanwhile.  A transfer
+     * that checked the balance in one lock region and moves the money in
+     * another has checked, and will now move money a no longer has. */
+    harness_hold_next_unlock(&a->lock, 5.0);
+    async_start(&first, call_transfer, &held_transfer);
+    bool held = harness_wait_until_held(5.0);
+    call_transfer(&racing);
+    harness_release_held();
+    bool returned = async_wait(&first, 5.0);
+    long balances[3] = {account_balance(a), account_balance(b),
+                        account_balance(c)};
+    if (returned)
+        async_finish(&first);
+    cr_assert(held, "account_transfer(a, b, 10) never unlocked a's lock");
+    cr_assert(returned, "account_transfer(a, b, 10) never returned");
+    close_accounts(3);
+    cr_assert(balances[0] >= 0, "two transfers of 10 out of an account of 10 "
+              "left it at %ld (%ld and %ld in the others): a transfer checked "
+              "the balance, unlocked, and moved the money under a second "
+              "lock, when another transfer had already taken it. Check and "
+              "move under the same locks, in one critical section",
+              balances[0], balances[1], balances[2]);
+    cr_assert(held_transfer.result + racing.result == ERANGE &&
+              balances[1] + balances[2] == 10,
+              "two transfers of 10 out of an account of 10 returned %ld and "
+              "%ld and left %ld, %ld, %ld: exactly one may succeed",
+              held_transfer.result, racing.result, balances[0], balances[1],
+              balances[2]);
+}
+
 /* Moves 1 from `from` to `to` `rounds` times, starting at the gate. */
 struct mover {
     struct account *from;

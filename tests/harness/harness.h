@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "clock.h"
+#include "interleavings.h"
 
 void harness_begin_test(double seconds, const char *hang_hint);
 void harness_end_test(void);
