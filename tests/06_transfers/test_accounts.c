@@ -218,7 +218,7 @@ EXERCISE_TEST(accounts, transfer_checked_and_moved_under_one_lock, 15,
      * another has checked, and will now move money a no longer has. */
     harness_hold_next_unlock(&a->lock, 5.0);
     async_start(&first, call_transfer, &held_transfer);
-    bool held = harness_wait_until_held(5.0);
+    bool held = harness_wait_until_held(1, 5.0);
     call_transfer(&racing);
     harness_release_held();
     bool returned = async_wait(&first, 5.0);

@@ -53,39 +53,54 @@ bool harness_wait_until_sleeping(int threads, double seconds)
     return true;
 }
 
-/* ---- a thread held right after an unlock --------------------------------
+/* ---- threads held right after an unlock ---------------------------------
  * Polls instead of waiting on a condition variable: the harness's own waits
  * would count as sleepers and get spurious wake-ups. */
 static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool hold_armed;
-static const pthread_mutex_t *hold_target;  /* guarded by hold_lock */
+/* All guarded by hold_lock. */
+static const pthread_mutex_t *hold_target;   /* NULL: any mutex */
+static bool (*hold_which)(void);
 static pthread_t hold_armer;
 static double hold_give_up;
-static bool held, released;
+static int hold_wanted, held_so_far;
+static unsigned hold_generation;
+static bool released;
+static _Thread_local unsigned held_in_generation;
 
-void harness_hold_next_unlock(const pthread_mutex_t *mutex, double seconds)
+void harness_hold_unlocks(const pthread_mutex_t *mutex, int threads,
+                          bool (*which)(void), double seconds)
 {
     pthread_mutex_lock(&hold_lock);
     hold_target = mutex;
+    hold_which = which;
     hold_armer = pthread_self();
     hold_give_up = now_seconds() + seconds;
-    held = released = false;
-    atomic_store(&hold_armed, true);
+    hold_wanted = threads;
+    held_so_far = 0;
+    hold_generation++;
+    released = false;
+    atomic_store(&hold_armed, threads > 0);
     __real_pthread_mutex_unlock(&hold_lock);
 }
 
-static bool is_held(void)
+void harness_hold_next_unlock(const pthread_mutex_t *mutex, double seconds)
+{
+    harness_hold_unlocks(mutex, 1, NULL, seconds);
+}
+
+int harness_held(void)
 {
     pthread_mutex_lock(&hold_lock);
-    bool answer = held;
+    int answer = held_so_far;
     __real_pthread_mutex_unlock(&hold_lock);
     return answer;
 }
 
-bool harness_wait_until_held(double seconds)
+bool harness_wait_until_held(int threads, double seconds)
 {
     double give_up = now_seconds() + seconds;
-    while (!is_held()) {
+    while (harness_held() < threads) {
         if (now_seconds() > give_up)
             return false;
         sleep_seconds(0.001);
@@ -101,16 +116,29 @@ void harness_release_held(void)
     __real_pthread_mutex_unlock(&hold_lock);
 }
 
+static bool wanted_here(const pthread_mutex_t *mutex)
+{
+    return atomic_load(&hold_armed) && held_so_far < hold_wanted &&
+           (hold_target == NULL || mutex == hold_target) &&
+           held_in_generation != hold_generation &&
+           !pthread_equal(pthread_self(), hold_armer);
+}
+
 static void hold_if_wanted(const pthread_mutex_t *mutex)
 {
     pthread_mutex_lock(&hold_lock);
-    if (!atomic_load(&hold_armed) || mutex != hold_target ||
-        pthread_equal(pthread_self(), hold_armer)) {
+    bool hold = wanted_here(mutex);
+    __real_pthread_mutex_unlock(&hold_lock);
+    /* The filter runs outside hold_lock: it may take locks of its own. */
+    if (!hold || (hold_which && !hold_which()))
+        return;
+    pthread_mutex_lock(&hold_lock);
+    if (!wanted_here(mutex)) {
         __real_pthread_mutex_unlock(&hold_lock);
         return;
     }
-    atomic_store(&hold_armed, false);
-    held = true;
+    held_in_generation = hold_generation;
+    held_so_far++;
     while (!released && now_seconds() < hold_give_up) {
         __real_pthread_mutex_unlock(&hold_lock);
         sleep_seconds(0.001);

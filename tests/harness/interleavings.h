@@ -32,13 +32,21 @@ int harness_sleeping(void);
  * mutex before the waiter is really asleep. */
 bool harness_wait_until_sleeping(int threads, double seconds);
 
-/* The next unlock of `mutex` by a thread other than the caller's is held
- * right after the unlock, before the thread runs on, until
- * harness_release_held() (or `seconds` pass: a wrong solution then fails
- * on its own, a right one never gets here).  One hold at a time. */
+/* The first `threads` threads that unlock `mutex` (NULL: any mutex), other
+ * than the caller's and only those for which `which` (if not NULL) returns
+ * true, are each held right after that unlock, before they run on, until
+ * harness_release_held() (or until `seconds` pass: a wrong solution then
+ * fails on its own, a right one never waits that long).  A thread is held
+ * once per arming.  One arming at a time. */
+void harness_hold_unlocks(const pthread_mutex_t *mutex, int threads,
+                          bool (*which)(void), double seconds);
+/* The same for one thread. */
 void harness_hold_next_unlock(const pthread_mutex_t *mutex, double seconds);
-/* True once a thread is held there; waits at most `seconds`. */
-bool harness_wait_until_held(double seconds);
+/* How many threads have been held since the arming (released or not). */
+int harness_held(void);
+/* True once `threads` have been held; waits at most `seconds`. */
+bool harness_wait_until_held(int threads, double seconds);
+/* Lets every held thread go, and holds no more. */
 void harness_release_held(void);
 
 /* After every unlock by any thread, yield the processor (true) or not. */
