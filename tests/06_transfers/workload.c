@@ -128,9 +128,13 @@ static void *run_job(void *raw)
     return NULL;
 }
 
-/* Runs the jobs in threads at once; fails the workload if they have not
- * all finished within `seconds`. */
-static void run_all(struct job *jobs, int count, int seconds)
+#define DEADLOCK "deadlock: transfers never finished - lock the two " \
+                 "accounts in a fixed order, and unlock on every return"
+
+/* Runs the jobs in threads at once; fails the workload with `if_stuck` if
+ * they have not all finished within `seconds`. */
+static void run_all_or_fail(struct job *jobs, int count, int seconds,
+                            const char *if_stuck)
 {
     pthread_t threads[TRADERS];
     pthread_mutex_lock(&finished_lock);
@@ -149,8 +153,7 @@ static void run_all(struct job *jobs, int count, int seconds)
     }
     bool all = finished == count;
     pthread_mutex_unlock(&finished_lock);
-    workload_check(all, "deadlock: transfers never finished - lock the two "
-                   "accounts in a fixed order, and unlock on every return");
+    workload_check(all, "%s", if_stuck);
     for (int i = 0; i < count; i++)
         pthread_join(threads[i], NULL);
 }
@@ -193,6 +196,14 @@ static void race_transfer_out(void *unused)
     check_result(account_transfer(&accounts[0], &accounts[1], 1), "a transfer");
 }
 
+static void *transfer_once_to_itself(void *unused)
+{
+    (void)unused;
+    check_result(account_transfer(&accounts[0], &accounts[0], 1),
+                 "a transfer to the same account");
+    return NULL;
+}
+
 static void *race_one_account(void *unused)
 {
     (void)unused;
@@ -220,9 +231,16 @@ int main(void)
         jobs[i] = (struct job){trade_upwards, &traders[i]};
     }
     int limit = workload_rounds(30, 200);
-    run_all(jobs, TRADERS, limit);
-    run_all(&(struct job){transfer_downwards, NULL}, 1, limit);
-    run_all(&(struct job){race_one_account, NULL}, 1, limit);
+    run_all_or_fail(jobs, TRADERS, limit, DEADLOCK);
+    run_all_or_fail(&(struct job){transfer_downwards, NULL}, 1, limit,
+                    DEADLOCK);
+    /* A transfer to the same account that waits for itself would hang
+     * phase 3 for its whole time limit: find out quickly. */
+    run_all_or_fail(&(struct job){transfer_once_to_itself, NULL}, 1,
+                    workload_rounds(2, 10), "a transfer from an account to "
+                    "itself never returned: it locked the same mutex twice?");
+    run_all_or_fail(&(struct job){race_one_account, NULL}, 1, limit,
+                    DEADLOCK);
 
     long expected = ACCOUNTS * OPENING, total = 0;
     for (int i = 0; i < TRADERS; i++)

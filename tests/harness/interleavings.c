@@ -163,6 +163,10 @@ unsigned long harness_shake_seed(void)
         const char *text = getenv("THREADLINGS_SHAKE");
         unsigned long seed = text ? strtoul(text, NULL, 10) : 0;
         atomic_store(&shake_seed_value, seed);
+        /* Said once, in the report, so that a failing run can be replayed. */
+        if (seed && atomic_exchange(&shake_known, 2) == 0)
+            fprintf(stderr, "threadlings: schedule shaken with seed %lu "
+                    "(THREADLINGS_SHAKE=%lu replays it)\n", seed, seed);
         atomic_store(&shake_known, seed ? 2 : 1);
     }
     return atomic_load(&shake_seed_value);
