@@ -79,6 +79,20 @@ static struct fetch_run *new_run(int max_in_flight)
     return run;
 }
 
+/* A URL as messages show it: without the test server's port, which
+ * changes from run to run (a reason must read the same every run). */
+static const char *shown(const char *url)
+{
+    static _Thread_local char text[URL_MAX + 8];
+    const char *port = strstr(url, "127.0.0.1:");
+    const char *path = port ? strchr(port, '/') : NULL;
+    if (!path)
+        return url;
+    snprintf(text, sizeof text, "%.*sPORT%s", (int)(port + 10 - url), url,
+             path);
+    return text;
+}
+
 static void add_url(struct fetch_run *run, const char *url)
 {
     cr_assert(run->count < 16);
@@ -124,14 +138,14 @@ static void assert_fetched(const struct fetch_run *run, size_t i, int status,
 {
     const struct fetch_result *got = &run->results[i];
     cr_assert_neq(got->error, -1, "results[%zu] (%s) was never filled in: "
-                  "every URL must get its result", i, run->urls[i]);
+                  "every URL must get its result", i, shown(run->urls[i]));
     cr_assert_eq(got->error, 0, "results[%zu] (%s) has error %d (%s), "
-                 "expected 0", i, run->urls[i], got->error,
+                 "expected 0", i, shown(run->urls[i]), got->error,
                  strerror(got->error));
     cr_assert(got->status == status && got->size == size, "results[%zu] (%s) "
               "is status %d with %zu bytes, expected status %d with %zu bytes: "
               "each URL's result goes to its own slot, results[i] for urls[i]",
-              i, run->urls[i], got->status, got->size, status, size);
+              i, shown(run->urls[i]), got->status, got->size, status, size);
 }
 
 static void assert_error(const struct fetch_run *run, size_t i, int error,
@@ -140,9 +154,9 @@ static void assert_error(const struct fetch_run *run, size_t i, int error,
     int got = run->results[i].error;
     cr_assert_neq(got, -1, "results[%zu] (%s) was never filled in: every URL "
                   "gets a result, whatever happened to the others", i,
-                  run->urls[i]);
+                  shown(run->urls[i]));
     cr_assert_eq(got, error, "results[%zu] (%s) has error %d (%s), expected "
-                 "%s (%d): %s", i, run->urls[i], got,
+                 "%s (%d): %s", i, shown(run->urls[i]), got,
                  strerror(got), strerror(error), error, why);
 }
 
@@ -386,7 +400,7 @@ static void assert_each_fetched_once(struct fetch_run *run,
                       "filled in: two workers took the same index, because "
                       "each read it in one lock region and bumped it in the "
                       "next; read and bump the next index under one lock, "
-                      "in one critical section", i, run->urls[i]);
+                      "in one critical section", i, shown(run->urls[i]));
     cr_assert_eq(server_accepted(server), (int)run->count, "%zu URLs took %d "
                  "connections: a URL was fetched twice (two workers read the "
                  "same index in one lock region and bumped it in the next; "
@@ -454,11 +468,11 @@ EXERCISE_TEST(fetch, in_flight_checked_and_counted_under_one_lock, 15,
     cr_assert(returned, "fetch_all never returned");
     async_finish(&call);
     int peak = server_peak(server);
-    cr_assert(peak <= 2, "the server saw %d connections open at once with "
-              "max_in_flight 2: threads checked the number in flight in one "
+    cr_assert(peak <= 2, "the server saw more than 2 connections open at "
+              "once with max_in_flight 2: threads checked the number in flight in one "
               "lock region and counted themselves in the next, so all passed "
               "the check before any counted. Check and count under one lock "
-              "(or start only max_in_flight workers)", peak);
+              "(or start only max_in_flight workers)");
     assert_each_fetched_once(run, server,
                              (const size_t[]){10, 10, 10, 10, 10, 10});
     server_stop(server);
@@ -520,7 +534,7 @@ EXERCISE_TEST(fetch, a_timeout_of_more_than_a_second_is_kept, 15,
     run->timeout_ms = 1500;
     add_path(run, server, "/stall/5");
     double start = now_seconds();
-    fetch_within(run, 5.0, "with timeout_ms 1500 the call still waited for a "
+    fetch_within(run, 4.0, "with timeout_ms 1500 the call still waited for a "
                  "server that never answers: a struct timeval takes whole "
                  "seconds in tv_sec and only the rest in tv_usec (at most "
                  "999999); {0, 1500000} is refused by setsockopt (EDOM), "
@@ -570,7 +584,7 @@ EXERCISE_TEST(fetch, connect_to_a_full_accept_queue_times_out, 15,
     char url[URL_MAX];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/ok/1", port);
     add_url(run, url);
-    fetch_within(run, 5.0, "a server whose accept queue is full never "
+    fetch_within(run, 3.0, "a server whose accept queue is full never "
                  "answers connect, and connect waits on its own for about "
                  "two minutes: bound it with a send time-out (setsockopt "
                  "SO_SNDTIMEO) of timeout_ms, set before connect");
