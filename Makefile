@@ -71,12 +71,13 @@ INCLUDES  = -I exercises/$(EX) -I tests/harness
 CRITERION = $(shell pkg-config --cflags --libs criterion 2>/dev/null || echo -lcriterion)
 
 # The code under test may not end the test early, and its condition waits
-# get injected spurious wake-ups, and its unlocks can be held or shaken
-# (tests/harness/*.c say why).  Workloads wrap only the unlock.
+# get injected spurious wake-ups, and its locks and unlocks can be held
+# (tests/harness/*.c say why).  Workloads wrap only lock and unlock.
 WRAPPED   = exit _exit _Exit quick_exit pthread_exit pthread_create \
-            pthread_cond_wait pthread_cond_timedwait pthread_mutex_unlock
+            pthread_cond_wait pthread_cond_timedwait pthread_mutex_lock \
+            pthread_mutex_unlock
 WRAP      = $(foreach f,$(WRAPPED),-Wl,--wrap=$(f))
-WORKLOAD_WRAP = -Wl,--wrap=pthread_mutex_unlock
+WORKLOAD_WRAP = -Wl,--wrap=pthread_mutex_lock -Wl,--wrap=pthread_mutex_unlock
 
 # -O0: an optimiser can hoist an unlocked counter++ out of its loop and
 # hide the race from the functional tests.

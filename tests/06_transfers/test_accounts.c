@@ -251,10 +251,15 @@ struct mover {
     long unexpected_errors;
 };
 
+static _Thread_local bool is_mover;
+
+static bool a_mover(void) { return is_mover; }
+
 static void *move_repeatedly(void *raw)
 {
     struct mover *mover = raw;
     gate_wait(&start_line, 10.0);
+    is_mover = true;
     for (long i = 0; i < mover->rounds; i++) {
         int result = account_transfer(mover->from, mover->to, 1);
         mover->unexpected_errors += result != 0 && result != ERANGE;
@@ -272,9 +277,17 @@ EXERCISE_TEST(accounts, opposite_transfers_never_deadlock, 20, DEADLOCK_MESSAGE)
     struct mover there = {a, b, ROUNDS, 0}, back = {b, a, ROUNDS, 0};
     struct async_call moving_there, moving_back;
     gate_init(&start_line);
+    /* Each mover is held right after its first lock.  Transfers that lock
+     * in argument order then hold a and b, one each, and wait for each
+     * other: a deadlock on every run, not only when the scheduler happens
+     * to switch at the wrong moment.  In one fixed order, the second mover
+     * waits for the first lock and only one is ever held. */
+    harness_hold_locks(NULL, 2, a_mover, 5.0);
     async_start(&moving_there, move_repeatedly, &there);
     async_start(&moving_back, move_repeatedly, &back);
     gate_open(&start_line);
+    harness_wait_until_held(2, 1.0);
+    harness_release_held();
     bool there_done = async_wait(&moving_there, 6.0);
     bool back_done = async_wait(&moving_back, 1.0);
     cr_assert(there_done && back_done, DEADLOCK_MESSAGE);

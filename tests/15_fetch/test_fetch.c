@@ -435,7 +435,7 @@ EXERCISE_TEST(fetch, next_index_taken_and_bumped_under_one_lock, 15,
     harness_hold_unlocks(NULL, 2, made_by_fetch_all, 5.0);
     static struct async_call call;
     async_start(&call, call_fetch_all, run);
-    harness_wait_until_held(2, 2.0);
+    harness_wait_until_held(2, 1.0);
     harness_release_held();
     bool returned = async_wait(&call, 8.0);
     cr_assert(returned, "fetch_all never returned");

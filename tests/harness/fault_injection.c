@@ -21,6 +21,7 @@
 /* The harness's own unlock: a test that holds threads after an unlock
  * (interleavings.h) must not hold a new thread here, before its start. */
 int __real_pthread_mutex_unlock(pthread_mutex_t *mutex);
+int __real_pthread_mutex_lock(pthread_mutex_t *mutex);
 int __real_pthread_create(pthread_t *thread, const pthread_attr_t *attributes,
                           void *(*start)(void *), void *argument);
 
@@ -35,12 +36,12 @@ static double hold_give_up;        /* now_seconds() deadline */
 /* Polls: the count it waits for changes outside any lock. */
 static void wait_while_held(void)
 {
-    pthread_mutex_lock(&hold_mutex);
+    __real_pthread_mutex_lock(&hold_mutex);
     while (hold_until_calls >= 0 && atomic_load(&calls) < hold_until_calls &&
            now_seconds() < hold_give_up) {
         __real_pthread_mutex_unlock(&hold_mutex);
         sleep_seconds(0.001);
-        pthread_mutex_lock(&hold_mutex);
+        __real_pthread_mutex_lock(&hold_mutex);
     }
     __real_pthread_mutex_unlock(&hold_mutex);
 }

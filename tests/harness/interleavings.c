@@ -33,6 +33,7 @@
 #endif
 
 int __real_pthread_mutex_unlock(pthread_mutex_t *mutex);
+int __real_pthread_mutex_lock(pthread_mutex_t *mutex);
 
 /* ---- threads asleep in a condition wait ---------------------------------
  * Counted by the wait wrappers of spurious_wakeups.c (tests only). */
@@ -58,6 +59,7 @@ bool harness_wait_until_sleeping(int threads, double seconds)
  * would count as sleepers and get spurious wake-ups. */
 static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool hold_armed;
+static atomic_bool hold_after_lock;          /* else after an unlock */
 /* All guarded by hold_lock. */
 static const pthread_mutex_t *hold_target;   /* NULL: any mutex */
 static bool (*hold_which)(void);
@@ -68,10 +70,26 @@ static unsigned hold_generation;
 static bool released;
 static _Thread_local unsigned held_in_generation;
 
+static void arm_hold(bool after_lock, const pthread_mutex_t *mutex,
+                     int threads, bool (*which)(void), double seconds);
+
 void harness_hold_unlocks(const pthread_mutex_t *mutex, int threads,
                           bool (*which)(void), double seconds)
 {
-    pthread_mutex_lock(&hold_lock);
+    arm_hold(false, mutex, threads, which, seconds);
+}
+
+void harness_hold_locks(const pthread_mutex_t *mutex, int threads,
+                        bool (*which)(void), double seconds)
+{
+    arm_hold(true, mutex, threads, which, seconds);
+}
+
+static void arm_hold(bool after_lock, const pthread_mutex_t *mutex,
+                     int threads, bool (*which)(void), double seconds)
+{
+    __real_pthread_mutex_lock(&hold_lock);
+    atomic_store(&hold_after_lock, after_lock);
     hold_target = mutex;
     hold_which = which;
     hold_armer = pthread_self();
@@ -91,7 +109,7 @@ void harness_hold_next_unlock(const pthread_mutex_t *mutex, double seconds)
 
 int harness_held(void)
 {
-    pthread_mutex_lock(&hold_lock);
+    __real_pthread_mutex_lock(&hold_lock);
     int answer = held_so_far;
     __real_pthread_mutex_unlock(&hold_lock);
     return answer;
@@ -110,7 +128,7 @@ bool harness_wait_until_held(int threads, double seconds)
 
 void harness_release_held(void)
 {
-    pthread_mutex_lock(&hold_lock);
+    __real_pthread_mutex_lock(&hold_lock);
     atomic_store(&hold_armed, false);
     released = true;
     __real_pthread_mutex_unlock(&hold_lock);
@@ -126,13 +144,13 @@ static bool wanted_here(const pthread_mutex_t *mutex)
 
 static void hold_if_wanted(const pthread_mutex_t *mutex)
 {
-    pthread_mutex_lock(&hold_lock);
+    __real_pthread_mutex_lock(&hold_lock);
     bool hold = wanted_here(mutex);
     __real_pthread_mutex_unlock(&hold_lock);
     /* The filter runs outside hold_lock: it may take locks of its own. */
     if (!hold || (hold_which && !hold_which()))
         return;
-    pthread_mutex_lock(&hold_lock);
+    __real_pthread_mutex_lock(&hold_lock);
     if (!wanted_here(mutex)) {
         __real_pthread_mutex_unlock(&hold_lock);
         return;
@@ -142,7 +160,7 @@ static void hold_if_wanted(const pthread_mutex_t *mutex)
     while (!released && now_seconds() < hold_give_up) {
         __real_pthread_mutex_unlock(&hold_lock);
         sleep_seconds(0.001);
-        pthread_mutex_lock(&hold_lock);
+        __real_pthread_mutex_lock(&hold_lock);
     }
     __real_pthread_mutex_unlock(&hold_lock);
 }
@@ -199,11 +217,23 @@ void harness_shake(void)
 int __wrap_pthread_mutex_unlock(pthread_mutex_t *mutex)
 {
     int result = __real_pthread_mutex_unlock(mutex);
-    if (atomic_load(&hold_armed))
+    if (atomic_load(&hold_armed) && !atomic_load(&hold_after_lock))
         hold_if_wanted(mutex);
     if (atomic_load(&yielding))
         sched_yield();
     harness_shake();
+    return result;
+}
+
+/* Holding a thread right after it took a lock: two transfers that lock
+ * their accounts in opposite orders each hold their first lock, and wait
+ * for each other's, on every run. */
+int __wrap_pthread_mutex_lock(pthread_mutex_t *mutex)
+{
+    int result = __real_pthread_mutex_lock(mutex);
+    if (result == 0 && atomic_load(&hold_armed) &&
+        atomic_load(&hold_after_lock))
+        hold_if_wanted(mutex);
     return result;
 }
 

@@ -10,6 +10,8 @@
  *    (for the code under test and the tests), and can hold the next thread
  *    that unlocks a given mutex until the test releases it, or yield after
  *    every unlock: "check, unlock, re-lock, act" then races every run.
+ *    pthread_mutex_lock is wrapped the same way: threads held right after
+ *    their first lock make a lock-order inversion deadlock every run.
  *  - Calls raced against each other: workload_race runs functions in
  *    threads whose calls overlap in time, with nothing between them that
  *    would hide a race from ThreadSanitizer or helgrind.
@@ -40,7 +42,10 @@ bool harness_wait_until_sleeping(int threads, double seconds);
  * once per arming.  One arming at a time. */
 void harness_hold_unlocks(const pthread_mutex_t *mutex, int threads,
                           bool (*which)(void), double seconds);
-/* The same for one thread. */
+/* The same, right after the threads lock `mutex` (NULL: any mutex). */
+void harness_hold_locks(const pthread_mutex_t *mutex, int threads,
+                        bool (*which)(void), double seconds);
+/* harness_hold_unlocks for one thread. */
 void harness_hold_next_unlock(const pthread_mutex_t *mutex, double seconds);
 /* How many threads have been held since the arming (released or not). */
 int harness_held(void);
