@@ -215,8 +215,10 @@ EXERCISE_TEST(fetch, fetches_k_urls_at_the_same_time, 15,
                   "connections open at the same time and saw at most %d: with "
                   "max_in_flight 3, fetch 3 URLs at once (in 3 threads), not "
                   "one after another", server_peak(server));
-    cr_assert_eq(server_peak(server), 3, "%d connections were open at once, "
-                 "expected exactly max_in_flight (3)", server_peak(server));
+    /* No "exactly 3" here: a fetch_all that opens more than 3 reaches a
+     * peak of 3, 4, 5 or 6 depending on the run, so this test would fail
+     * it only sometimes; never_has_more_than_k_in_flight and
+     * in_flight_checked_and_counted_under_one_lock fail it every run. */
     for (size_t i = 0; i < 6; i++)
         assert_fetched(run, i, 200, 10);
     server_stop(server);
