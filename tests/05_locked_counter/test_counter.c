@@ -37,6 +37,51 @@ static long count_in_threads(int threads, long increments)
     return value;
 }
 
+/* Increments until `stop`, counting its own increments in `*done`. */
+struct timed_incrementer {
+    double stop;
+    long done;
+};
+
+static void *increment_until_stop(void *raw)
+{
+    struct timed_incrementer *self = raw;
+    gate_wait(&start_line, 10.0);
+    while (now_seconds() < self->stop) {
+        for (int i = 0; i < 1000; i++)
+            counter_increment(&counter);
+        self->done += 1000;
+    }
+    return NULL;
+}
+
+/* Like count_in_threads, for `seconds` after the start; *expected is the
+ * number of increments the threads made. */
+static long count_in_threads_for(int threads, double seconds, long *expected)
+{
+    pthread_t ids[MAX_THREADS];
+    struct timed_incrementer incrementers[MAX_THREADS];
+    cr_assert_eq(counter_init(&counter), 0, "counter_init failed");
+    gate_init(&start_line);
+    double stop = now_seconds() + seconds;
+    for (int i = 0; i < threads; i++) {
+        incrementers[i] = (struct timed_incrementer){stop, 0};
+        cr_assert_eq(pthread_create(&ids[i], NULL, increment_until_stop,
+                                    &incrementers[i]),
+                     0, "the test could not start its threads");
+    }
+    gate_open(&start_line);
+    *expected = 0;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(ids[i], NULL);
+        *expected += incrementers[i].done;
+    }
+    gate_destroy(&start_line);
+    long value = counter_value(&counter);
+    counter_destroy(&counter);
+    return value;
+}
+
 EXERCISE_TEST(counter, starts_at_zero_and_counts_each_increment, 10,
               "counter_increment or counter_value never returned: is the "
               "lock unlocked after use?")
@@ -68,11 +113,18 @@ EXERCISE_TEST(counter, many_threads_released_together_lose_no_increment, 20,
               "the incrementing threads never finished: is the lock "
               "unlocked after every increment?")
 {
-    long value = count_in_threads(8, 50000);
-    cr_assert_eq(value, 400000, "8 threads x 50000 increments left the counter "
-                 "at %ld, expected 400000: %ld increments were lost. Hold "
-                 "counter->lock across the read and the write of the value",
-                 value, 400000 - value);
+    /* The threads increment for a fixed time, not a fixed count: 50000
+     * increments each took a millisecond, often less than a time slice, and
+     * on a busy machine the threads then ran one after another and an
+     * unlocked read-modify-write lost nothing in some runs.  For 0.3 s each
+     * thread is preempted many times, some of them between its read and
+     * its write.  (The message gives no count: it differs between runs.) */
+    long expected = 0;
+    long value = count_in_threads_for(8, 0.3, &expected);
+    cr_assert_eq(value, expected, "8 threads incrementing at once for 0.3 s "
+                 "lost increments: two threads read the same value and both "
+                 "wrote value + 1. Hold counter->lock across the read and the "
+                 "write of the value");
 }
 
 static long value_seen;

@@ -4,9 +4,23 @@
  * read both while the others write.  Every access to the value or the
  * balance must be under its lock; the checkers report any that is not, even
  * when no update happened to be lost.
+ *
+ * Concurrency matrix (every public function, the functions that write the
+ * same state, and where they run at the same time):
+ *   counter_increment  x counter_increment     main phase; test_counter.c
+ *   counter_value      x counter_increment     race phase (workload_race)
+ *   account_deposit    x deposit, withdraw     main phase; race phase
+ *   account_withdraw   x deposit, withdraw     main phase; race phase;
+ *                                              test_bank.c (held check)
+ *   account_balance    x deposit, withdraw     race phase (workload_race)
+ *   init/destroy/set_withdraw_hook: before and after the threads only
+ *                                   (their contract).
+ * The main phase alone did not race the readers: started last, the reader
+ * often ran after the writers had finished, and an unlocked read passed.
  */
 #include "bank.h"
 #include "counter.h"
+#include "interleavings.h"
 #include "workload.h"
 
 #include <errno.h>
@@ -63,6 +77,70 @@ static void *read_both(void *unused)
             reader_saw_overdraft = true;
     }
     return NULL;
+}
+
+/* The race phase: each function runs in a thread of its own, all of them
+ * overlapping, with nothing between them that orders a read before or
+ * after a write (workload_race). */
+static long race_increments, race_deposits, race_withdrawals;
+
+static void race_increment(void *unused)
+{
+    (void)unused;
+    counter_increment(&counter);
+    race_increments++;
+}
+
+static void race_read_value(void *unused)
+{
+    (void)unused;
+    workload_check(counter_value(&counter) >= 0, "the counter went below 0");
+}
+
+static void race_deposit(void *unused)
+{
+    (void)unused;
+    workload_check(account_deposit(&account, 1) == 0, "a deposit failed");
+    race_deposits++;
+}
+
+static void race_withdraw(void *unused)
+{
+    (void)unused;
+    int result = account_withdraw(&account, 1);
+    workload_check(result == 0 || result == ERANGE,
+                   "a withdrawal returned %d", result);
+    race_withdrawals += result == 0;
+}
+
+static void race_read_balance(void *unused)
+{
+    (void)unused;
+    workload_check(account_balance(&account) >= 0, "the balance went below 0");
+}
+
+static void race_readers_against_writers(void)
+{
+    race_function *const functions[] = {race_increment, race_read_value,
+                                        race_deposit, race_withdraw,
+                                        race_read_balance};
+    void *const arguments[] = {NULL, NULL, NULL, NULL, NULL};
+    long value_before = counter_value(&counter);
+    long balance_before = account_balance(&account);
+    /* A yield after every unlock lets a writer in between a reader's
+     * unlock and whatever the reader does next. */
+    harness_yield_after_unlock(true);
+    workload_race(functions, arguments, 5, workload_rounds(3000, 300));
+    harness_yield_after_unlock(false);
+    long value = counter_value(&counter);
+    workload_check(value == value_before + race_increments,
+                   "%ld increments raced with counter_value moved the counter "
+                   "from %ld to %ld", race_increments, value_before, value);
+    long balance = account_balance(&account);
+    workload_check(balance == balance_before + race_deposits - race_withdrawals,
+                   "%ld deposits and %ld withdrawals raced with "
+                   "account_balance moved the balance from %ld to %ld",
+                   race_deposits, race_withdrawals, balance_before, balance);
 }
 
 /* Threads report here when they finish, so that main can give up on a
@@ -141,6 +219,7 @@ int main(void)
                    "deposits of %ld and withdrawals of %ld left the balance "
                    "at %ld", DEPOSITORS * operations, taken, balance);
     workload_check(!reader_saw_overdraft, "the balance went below 0");
+    race_readers_against_writers();
     account_destroy(&account);
     counter_destroy(&counter);
     workload_finished();

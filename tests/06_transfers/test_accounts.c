@@ -204,6 +204,45 @@ EXERCISE_TEST(accounts, money_in_transit_is_never_visible, 15,
     close_accounts(2);
 }
 
+EXERCISE_TEST(accounts, transfer_checked_and_moved_under_one_lock, 15,
+              "a transfer never returned while another transfer from the same "
+              "account was held after an unlock")
+{
+    open_accounts(3, (long[]){10, 0, 0});
+    struct account *a = &accounts[0], *b = &accounts[1], *c = &accounts[2];
+    struct call held_transfer = {a, b, 10, -1}, racing = {a, c, 10, -1};
+    struct async_call first;
+    /* The first transfer is held right after it first unlocks a's lock,
+     * and the test transfers the same 10 out of a meanwhile.  A transfer
+     * that checked the balance in one lock region and moves the money in
+     * another has checked, and will now move money a no longer has. */
+    harness_hold_next_unlock(&a->lock, 5.0);
+    async_start(&first, call_transfer, &held_transfer);
+    bool held = harness_wait_until_held(1, 5.0);
+    call_transfer(&racing);
+    harness_release_held();
+    bool returned = async_wait(&first, 5.0);
+    long balances[3] = {account_balance(a), account_balance(b),
+                        account_balance(c)};
+    if (returned)
+        async_finish(&first);
+    cr_assert(held, "account_transfer(a, b, 10) never unlocked a's lock");
+    cr_assert(returned, "account_transfer(a, b, 10) never returned");
+    close_accounts(3);
+    cr_assert(balances[0] >= 0, "two transfers of 10 out of an account of 10 "
+              "left it at %ld (%ld and %ld in the others): a transfer checked "
+              "the balance, unlocked, and moved the money under a second "
+              "lock, when another transfer had already taken it. Check and "
+              "move under the same locks, in one critical section",
+              balances[0], balances[1], balances[2]);
+    cr_assert(held_transfer.result + racing.result == ERANGE &&
+              balances[1] + balances[2] == 10,
+              "two transfers of 10 out of an account of 10 returned %ld and "
+              "%ld and left %ld, %ld, %ld: exactly one may succeed",
+              held_transfer.result, racing.result, balances[0], balances[1],
+              balances[2]);
+}
+
 /* Moves 1 from `from` to `to` `rounds` times, starting at the gate. */
 struct mover {
     struct account *from;
@@ -212,10 +251,15 @@ struct mover {
     long unexpected_errors;
 };
 
+static _Thread_local bool is_mover;
+
+static bool a_mover(void) { return is_mover; }
+
 static void *move_repeatedly(void *raw)
 {
     struct mover *mover = raw;
     gate_wait(&start_line, 10.0);
+    is_mover = true;
     for (long i = 0; i < mover->rounds; i++) {
         int result = account_transfer(mover->from, mover->to, 1);
         mover->unexpected_errors += result != 0 && result != ERANGE;
@@ -233,9 +277,17 @@ EXERCISE_TEST(accounts, opposite_transfers_never_deadlock, 20, DEADLOCK_MESSAGE)
     struct mover there = {a, b, ROUNDS, 0}, back = {b, a, ROUNDS, 0};
     struct async_call moving_there, moving_back;
     gate_init(&start_line);
+    /* Each mover is held right after its first lock.  Transfers that lock
+     * in argument order then hold a and b, one each, and wait for each
+     * other: a deadlock on every run, not only when the scheduler happens
+     * to switch at the wrong moment.  In one fixed order, the second mover
+     * waits for the first lock and only one is ever held. */
+    harness_hold_locks(NULL, 2, a_mover, 5.0);
     async_start(&moving_there, move_repeatedly, &there);
     async_start(&moving_back, move_repeatedly, &back);
     gate_open(&start_line);
+    harness_wait_until_held(2, 1.0);
+    harness_release_held();
     bool there_done = async_wait(&moving_there, 6.0);
     bool back_done = async_wait(&moving_back, 1.0);
     cr_assert(there_done && back_done, DEADLOCK_MESSAGE);
@@ -273,8 +325,15 @@ static void *trade_randomly(void *raw)
     gate_wait(&start_line, 10.0);
     for (long i = 0; i < trader->operations; i++) {
         unsigned pick = next_random(&trader->seed);
-        struct account *from = &accounts[pick % 4];
-        struct account *to = &accounts[(pick / 4 % 3 + 1 + pick % 4) % 4];
+        /* Money moves only from a lower to a higher account: transfers in
+         * opposite directions may or may not deadlock a wrong solution on
+         * a given run, and a test must fail it every run or never, so
+         * opposite_transfers_never_deadlock (and the lock-order checks of
+         * tsan and helgrind) prove that part. */
+        int first = (int)(pick % 4);
+        int second = (int)((pick / 4 % 3 + 1 + pick % 4) % 4);
+        struct account *from = &accounts[first < second ? first : second];
+        struct account *to = &accounts[first < second ? second : first];
         long amount = (long)(pick / 16 % 40) + 1;
         int result;
         if (pick / 1024 % 10 == 0) {

@@ -9,8 +9,26 @@
  * locks its arguments in argument order is reported as a lock-order
  * inversion (a deadlock waiting to happen) although no two transfers ran at
  * the same time, and the workload cannot hang on it.
+ * Phase 3 (workload_race): one thread each transfers account 0 to itself,
+ * deposits into it, withdraws from it, reads it, and transfers from it to
+ * account 1, all overlapping, with a yield after every unlock.
+ *
+ * Concurrency matrix (every public function, the functions that write the
+ * same state, and where they run at the same time):
+ *   account_deposit   x deposit, withdraw, transfer   phases 1 and 3
+ *   account_withdraw  x deposit, withdraw, transfer   phases 1 and 3
+ *   account_balance   x deposit, withdraw, transfer   phases 1 and 3;
+ *                                     test money_in_transit_is_never_visible
+ *   account_transfer  x deposit, withdraw, transfer   phases 1, 2 and 3;
+ *     the same payer, held between two lock regions:
+ *                     test transfer_checked_and_moved_under_one_lock
+ *   account_transfer(a, a) x deposit, withdraw, transfer   phase 3 only
+ *   init/destroy: before and after the threads only (their contract).
+ * Before phase 3 no transfer of an account to itself ran beside a writer,
+ * and no test held a transfer between its check and its update.
  */
 #include "accounts.h"
+#include "interleavings.h"
 #include "workload.h"
 
 #include <errno.h>
@@ -110,9 +128,13 @@ static void *run_job(void *raw)
     return NULL;
 }
 
-/* Runs the jobs in threads at once; fails the workload if they have not
- * all finished within `seconds`. */
-static void run_all(struct job *jobs, int count, int seconds)
+#define DEADLOCK "deadlock: transfers never finished - lock the two " \
+                 "accounts in a fixed order, and unlock on every return"
+
+/* Runs the jobs in threads at once; fails the workload with `if_stuck` if
+ * they have not all finished within `seconds`. */
+static void run_all_or_fail(struct job *jobs, int count, int seconds,
+                            const char *if_stuck)
 {
     pthread_t threads[TRADERS];
     pthread_mutex_lock(&finished_lock);
@@ -131,10 +153,68 @@ static void run_all(struct job *jobs, int count, int seconds)
     }
     bool all = finished == count;
     pthread_mutex_unlock(&finished_lock);
-    workload_check(all, "deadlock: transfers never finished - lock the two "
-                   "accounts in a fixed order, and unlock on every return");
+    workload_check(all, "%s", if_stuck);
     for (int i = 0; i < count; i++)
         pthread_join(threads[i], NULL);
+}
+
+/* Phase 3: account 0 against everything that writes it. */
+static long race_deposited, race_withdrawn;
+
+static void race_self_transfer(void *unused)
+{
+    (void)unused;
+    check_result(account_transfer(&accounts[0], &accounts[0], 5),
+                 "a transfer to the same account");
+}
+
+static void race_deposit(void *unused)
+{
+    (void)unused;
+    check_result(account_deposit(&accounts[0], 3), "a deposit");
+    race_deposited += 3;
+}
+
+static void race_withdraw(void *unused)
+{
+    (void)unused;
+    int result = account_withdraw(&accounts[0], 2);
+    check_result(result, "a withdrawal");
+    race_withdrawn += result == 0 ? 2 : 0;
+}
+
+static void race_balance(void *unused)
+{
+    (void)unused;
+    workload_check(account_balance(&accounts[0]) >= 0,
+                   "a balance went below 0");
+}
+
+static void race_transfer_out(void *unused)
+{
+    (void)unused;
+    check_result(account_transfer(&accounts[0], &accounts[1], 1), "a transfer");
+}
+
+static void *transfer_once_to_itself(void *unused)
+{
+    (void)unused;
+    check_result(account_transfer(&accounts[0], &accounts[0], 1),
+                 "a transfer to the same account");
+    return NULL;
+}
+
+static void *race_one_account(void *unused)
+{
+    (void)unused;
+    race_function *const functions[] = {race_self_transfer, race_deposit,
+                                        race_withdraw, race_balance,
+                                        race_transfer_out};
+    void *const arguments[] = {NULL, NULL, NULL, NULL, NULL};
+    harness_yield_after_unlock(true);
+    workload_race(functions, arguments, 5, workload_rounds(3000, 300));
+    harness_yield_after_unlock(false);
+    return NULL;
 }
 
 int main(void)
@@ -151,12 +231,21 @@ int main(void)
         jobs[i] = (struct job){trade_upwards, &traders[i]};
     }
     int limit = workload_rounds(30, 200);
-    run_all(jobs, TRADERS, limit);
-    run_all(&(struct job){transfer_downwards, NULL}, 1, limit);
+    run_all_or_fail(jobs, TRADERS, limit, DEADLOCK);
+    run_all_or_fail(&(struct job){transfer_downwards, NULL}, 1, limit,
+                    DEADLOCK);
+    /* A transfer to the same account that waits for itself would hang
+     * phase 3 for its whole time limit: find out quickly. */
+    run_all_or_fail(&(struct job){transfer_once_to_itself, NULL}, 1,
+                    workload_rounds(1, 3), "a transfer from an account to "
+                    "itself never returned: it locked the same mutex twice?");
+    run_all_or_fail(&(struct job){race_one_account, NULL}, 1, limit,
+                    DEADLOCK);
 
     long expected = ACCOUNTS * OPENING, total = 0;
     for (int i = 0; i < TRADERS; i++)
         expected += traders[i].deposited - traders[i].withdrawn;
+    expected += race_deposited - race_withdrawn;
     for (int i = 0; i < ACCOUNTS; i++) {
         long balance = account_balance(&accounts[i]);
         workload_check(balance >= 0, "account %d ended at %ld", i, balance);

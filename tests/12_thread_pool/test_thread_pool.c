@@ -618,6 +618,56 @@ EXERCISE_TEST(thread_pool, shutdown_with_cancel_settles_queued_futures, 30,
     thread_pool_destroy(pool);
 }
 
+EXERCISE_TEST(thread_pool, shutdown_with_cancel_wakes_threads_already_waiting,
+              30, "thread_pool_shutdown or future_result never returned")
+{
+    gate_init(&release);
+    probe_init(&started);
+    struct thread_pool *pool = create_pool(1);
+    struct future *held = submit_promptly(pool, wait_for_release, 7);
+    cr_assert(wait_until_entered(&started, 1, PROMPTLY),
+              "the first task never started");
+    /* The worker sleeps at the test's gate; now three threads wait for the
+     * queued futures, and the test makes sure they are asleep in a
+     * condition wait before it shuts the pool down: a cancel that marks the
+     * futures but wakes nobody leaves them asleep. */
+    int asleep_before = harness_wait_until_sleeping(1, PROMPTLY) ? 1 : 0;
+    struct future *queued[3];
+    struct pool_call *waiters[3];
+    for (int i = 0; i < 3; i++) {
+        queued[i] = submit(pool, double_it, i);
+        waiters[i] = start_future_result(queued[i]);
+    }
+    bool all_asleep = harness_wait_until_sleeping(asleep_before + 3, PROMPTLY);
+    struct pool_call *shutdown = start_shutdown(pool, true);
+    bool all_woken = true;
+    for (int i = 0; i < 3; i++)
+        all_woken = async_wait(&waiters[i]->async, PROMPTLY) && all_woken;
+    gate_open(&release);
+    cr_assert(all_asleep, "the threads calling future_result for queued "
+              "tasks did not wait in pthread_cond_wait (did future_result "
+              "return before the task ran, or spin?)");
+    cr_assert(all_woken, "threads asleep in future_result for queued tasks "
+              "were still asleep %.0f s after shutdown(cancel) marked their "
+              "futures cancelled: wake them (pthread_cond_broadcast on the "
+              "condition future_result waits on) when you cancel, not only "
+              "when a task finishes", PROMPTLY);
+    for (int i = 0; i < 3; i++) {
+        async_finish(&waiters[i]->async);
+        cr_assert_eq(waiters[i]->error, ECANCELED, "future_result of a task "
+                     "that shutdown(cancel) dropped returned %d, expected "
+                     "ECANCELED (%d)", waiters[i]->error, ECANCELED);
+        future_free(queued[i]);
+        free(waiters[i]);
+    }
+    cr_assert(async_wait(&shutdown->async, PROMPTLY), "thread_pool_shutdown "
+              "never returned after the running task finished");
+    async_finish(&shutdown->async);
+    cr_assert_eq(result_of(held, "the task that was running"), 7);
+    future_free(held);
+    thread_pool_destroy(pool);
+}
+
 EXERCISE_TEST(thread_pool, submit_after_shutdown_is_an_error, 30,
               "thread_pool_shutdown or submit never returned")
 {

@@ -37,6 +37,10 @@ static pthread_t never_created_thread(void)
     return (pthread_t)(uintptr_t)&never_created_marker;
 }
 
+/* The harness's own unlock: a test that holds threads after an unlock
+ * (interleavings.h) must not hold a new thread here, before its start. */
+int __real_pthread_mutex_unlock(pthread_mutex_t *mutex);
+int __real_pthread_mutex_lock(pthread_mutex_t *mutex);
 int __real_pthread_create(pthread_t *thread, const pthread_attr_t *attributes,
                           void *(*start)(void *), void *argument);
 
@@ -51,14 +55,14 @@ static double hold_give_up;        /* now_seconds() deadline */
 /* Polls: the count it waits for changes outside any lock. */
 static void wait_while_held(void)
 {
-    pthread_mutex_lock(&hold_mutex);
+    __real_pthread_mutex_lock(&hold_mutex);
     while (hold_until_calls >= 0 && atomic_load(&calls) < hold_until_calls &&
            now_seconds() < hold_give_up) {
-        pthread_mutex_unlock(&hold_mutex);
+        __real_pthread_mutex_unlock(&hold_mutex);
         sleep_seconds(0.001);
-        pthread_mutex_lock(&hold_mutex);
+        __real_pthread_mutex_lock(&hold_mutex);
     }
-    pthread_mutex_unlock(&hold_mutex);
+    __real_pthread_mutex_unlock(&hold_mutex);
 }
 
 struct numbered_start {

@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "failures.h"
+#include "interleavings.h"
 
 void harness_begin_test(double seconds, const char *hang_hint);
 void harness_end_test(void);

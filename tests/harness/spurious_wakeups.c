@@ -17,6 +17,9 @@ int __real_pthread_cond_wait(pthread_cond_t *cond, pthread_mutex_t *mutex);
 int __real_pthread_cond_timedwait(pthread_cond_t *cond, pthread_mutex_t *mutex,
                                   const struct timespec *deadline);
 
+/* interleavings.c: counts the threads blocked in a real wait. */
+void harness_count_sleeper(int change);
+
 static atomic_bool injecting = true;
 static _Thread_local unsigned long waits_by_this_thread;
 
@@ -34,7 +37,10 @@ int __wrap_pthread_cond_wait(pthread_cond_t *cond, pthread_mutex_t *mutex)
 {
     if (wake_spuriously(mutex))
         return 0;
-    return __real_pthread_cond_wait(cond, mutex);
+    harness_count_sleeper(+1);
+    int result = __real_pthread_cond_wait(cond, mutex);
+    harness_count_sleeper(-1);
+    return result;
 }
 
 int __wrap_pthread_cond_timedwait(pthread_cond_t *cond, pthread_mutex_t *mutex,
@@ -42,7 +48,10 @@ int __wrap_pthread_cond_timedwait(pthread_cond_t *cond, pthread_mutex_t *mutex,
 {
     if (wake_spuriously(mutex))
         return 0;
-    return __real_pthread_cond_timedwait(cond, mutex, deadline);
+    harness_count_sleeper(+1);
+    int result = __real_pthread_cond_timedwait(cond, mutex, deadline);
+    harness_count_sleeper(-1);
+    return result;
 }
 
 void harness_set_spurious_wakeups(bool enabled)

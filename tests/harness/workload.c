@@ -39,6 +39,10 @@ void workload_check(bool ok, const char *format, ...)
     vsnprintf(message, sizeof message, format, args);
     va_end(args);
     fprintf(stderr, "threadlings: workload: %s\n", message);
+    const char *shake = getenv("THREADLINGS_SHAKE");
+    if (shake && *shake)
+        fprintf(stderr, "threadlings: the schedule was shaken with seed %s: "
+                "THREADLINGS_SHAKE=%s replays it\n", shake, shake);
     exit(1);
 }
 

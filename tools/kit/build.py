@@ -30,7 +30,7 @@ from .results import COMPILE_ERROR, REFUSED
 BUILD_TIMEOUT = 180
 HARNESS = KIT_ROOT / "tests" / "harness"
 # The workload's own main and helpers; the rest of the harness is for tests.
-WORKLOAD_HARNESS = ("workload.c", "clock.c")
+WORKLOAD_HARNESS = ("workload.c", "clock.c", "interleavings.c")
 
 
 @dataclasses.dataclass
@@ -82,7 +82,7 @@ def kit_sources(exercise, check):
     support = _sorted(tests.glob("support_*.c"))
     if check.runs_tests:
         harness = [p for p in _sorted(HARNESS.glob("*.c"))
-                   if os.path.basename(p) not in WORKLOAD_HARNESS[:1]]
+                   if os.path.basename(p) != "workload.c"]
         return _sorted(tests.glob("test_*.c")) + support + harness
     return [str(tests / "workload.c")] + support + \
         [str(HARNESS / name) for name in WORKLOAD_HARNESS]
@@ -115,6 +115,8 @@ def link_command(exercise, check, objects, binary):
     if check.runs_tests:
         link = [f"-Wl,--wrap={name}" for name in registry.WRAPPED] + \
             list(_criterion_flags()) + link
+    else:
+        link = [f"-Wl,--wrap={name}" for name in registry.WORKLOAD_WRAPPED] + link
     return [compiler(), *registry.STRICT_FLAGS, *check.flags, "-o", binary,
             *objects, *link]
 

@@ -1,0 +1,76 @@
+/*
+ * Forced interleavings, for tests and workloads alike (tests/harness/
+ * interleavings.c says how each one works).
+ *
+ *  - Threads asleep in a condition wait: the wrapped pthread_cond_wait and
+ *    pthread_cond_timedwait count the threads blocked in the real call, so
+ *    a test can wait until k waiters are asleep before it calls set, close,
+ *    shutdown or cancel: "wakes nobody" then fails every run, without sleeps.
+ *  - A thread held between two lock regions: pthread_mutex_unlock is wrapped
+ *    (for the code under test and the tests), and can hold the next thread
+ *    that unlocks a given mutex until the test releases it, or yield after
+ *    every unlock: "check, unlock, re-lock, act" then races every run.
+ *    pthread_mutex_lock is wrapped the same way: threads held right after
+ *    their first lock make a lock-order inversion deadlock every run.
+ *  - Calls raced against each other: workload_race runs functions in
+ *    threads whose calls overlap in time, with nothing between them that
+ *    would hide a race from ThreadSanitizer or helgrind.
+ *  - Schedule shaking: THREADLINGS_SHAKE=seed adds seeded yields and short
+ *    pauses after unlocks and before thread starts; the seed is printed
+ *    with any failure of a workload, so the run can be replayed.
+ */
+#ifndef THREADLINGS_INTERLEAVINGS_H
+#define THREADLINGS_INTERLEAVINGS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+/* How many threads are blocked in a real pthread_cond_wait/timedwait now
+ * (injected spurious wake-ups do not count). */
+int harness_sleeping(void);
+/* Waits until at least `threads` are blocked in a condition wait; false if
+ * `seconds` passed first.  A waiter counts from the moment it calls the real
+ * wait with its mutex held: code that wakes under that mutex cannot get the
+ * mutex before the waiter is really asleep. */
+bool harness_wait_until_sleeping(int threads, double seconds);
+
+/* The first `threads` threads that unlock `mutex` (NULL: any mutex), other
+ * than the caller's and only those for which `which` (if not NULL) returns
+ * true, are each held right after that unlock, before they run on, until
+ * harness_release_held() (or until `seconds` pass: a wrong solution then
+ * fails on its own, a right one never waits that long).  A thread is held
+ * once per arming.  One arming at a time. */
+void harness_hold_unlocks(const pthread_mutex_t *mutex, int threads,
+                          bool (*which)(void), double seconds);
+/* The same, right after the threads lock `mutex` (NULL: any mutex). */
+void harness_hold_locks(const pthread_mutex_t *mutex, int threads,
+                        bool (*which)(void), double seconds);
+/* harness_hold_unlocks for one thread. */
+void harness_hold_next_unlock(const pthread_mutex_t *mutex, double seconds);
+/* How many threads have been held since the arming (released or not). */
+int harness_held(void);
+/* True once `threads` have been held; waits at most `seconds`. */
+bool harness_wait_until_held(int threads, double seconds);
+/* Lets every held thread go, and holds no more. */
+void harness_release_held(void);
+
+/* After every unlock by any thread, yield the processor (true) or not. */
+void harness_yield_after_unlock(bool enabled);
+
+/* The seed of THREADLINGS_SHAKE (0 when schedule shaking is off). */
+unsigned long harness_shake_seed(void);
+/* A seeded yield or short pause, when shaking is on (else nothing). */
+void harness_shake(void);
+
+/*
+ * Workloads: calls each functions[i](arguments[i]) over and over in a thread
+ * of its own, all threads released together, until every function has been
+ * called at least `min_calls` times: each function's calls overlap every
+ * other's.  Nothing synchronises the threads between calls, so a race
+ * between two of the functions is there for the checkers to see.
+ */
+typedef void race_function(void *argument);
+void workload_race(race_function *const functions[], void *const arguments[],
+                   int count, long min_calls);
+
+#endif
