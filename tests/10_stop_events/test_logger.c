@@ -75,7 +75,6 @@ static bool log_starts_with(const char *expected, double seconds)
 }
 
 /* The harness's count (failures.h). */
-#define open_descriptors harness_count_open_fds
 
 static long lines_written = -1;
 static int stop_error = -1;
@@ -196,10 +195,10 @@ EXERCISE_TEST(logger, loses_no_line_when_stopped, 20,
 
 EXERCISE_TEST(logger, stop_closes_the_file, 20, "logger_stop never returned")
 {
-    int before = open_descriptors();
+    int before = harness_count_open_fds();
     start_logger(0.05);
     bool returned = stop_logger_within(STOP_LIMIT + GRACE);
-    int after = open_descriptors();
+    int after = harness_count_open_fds();
     remove_log();
     cr_assert(returned, "logger_stop never returned");
     cr_assert_eq(after, before, "logger_stop left %d more file descriptor(s) "

@@ -625,7 +625,7 @@ EXERCISE_TEST(thread_pool, shutdown_with_cancel_wakes_threads_already_waiting,
     probe_init(&started);
     struct thread_pool *pool = create_pool(1);
     struct future *held = submit_promptly(pool, wait_for_release, 7);
-    cr_assert(wait_until_entered(&started, 1, PROMPTLY),
+    cr_assert(probe_wait_for_entered(&started, 1, PROMPTLY),
               "the first task never started");
     /* The worker sleeps at the test's gate; now three threads wait for the
      * queued futures, and the test makes sure they are asleep in a

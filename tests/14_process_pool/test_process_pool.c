@@ -67,7 +67,6 @@ static uint64_t child_pid(uint64_t unused)
 /* ---- what a process has open or unreaped -------------------------------- */
 
 /* harness_count_open_fds and harness_no_children_left (failures.h). */
-#define count_open_fds harness_count_open_fds
 #define no_children_left harness_no_children_left
 
 /* ---- one call of process_map, bounded in time ----------------------------
@@ -438,9 +437,9 @@ EXERCISE_TEST(process_pool, leaves_no_zombie_processes, 10,
 EXERCISE_TEST(process_pool, closes_every_descriptor_it_opens, 10,
               "process_map never returned")
 {
-    int before = count_open_fds();
+    int before = harness_count_open_fds();
     struct map_run *run = map_run(factorial_mod, 9, 3);
-    int after = count_open_fds();
+    int after = harness_count_open_fds();
     cr_assert_eq(after, before, "%d descriptors were open before process_map "
                  "and %d after: close both ends of every pipe (the write end "
                  "right after fork, the read end once the results are read)",
@@ -524,7 +523,7 @@ static int limit_leaving_free(int wanted)
 EXERCISE_TEST(process_pool, a_failed_pipe_is_reported_after_cleaning_up, 10,
               "process_map never returned after pipe() failed")
 {
-    int before = count_open_fds();
+    int before = harness_count_open_fds();
     uint64_t inputs[6] = {1, 2, 3, 4, 5, 6}, outputs[6];
     int statuses[6];
 
@@ -543,7 +542,7 @@ EXERCISE_TEST(process_pool, a_failed_pipe_is_reported_after_cleaning_up, 10,
     cr_assert(no_children_left(), "after pipe() failed, a child that was "
               "already started is still there (running or a zombie): stop "
               "and reap the children already started before returning");
-    int after = count_open_fds();
+    int after = harness_count_open_fds();
     cr_assert_eq(after, before, "%d descriptors were open before process_map "
                  "and %d after it failed: close the pipes already made",
                  before, after);
@@ -607,12 +606,12 @@ EXERCISE_TEST(process_pool, a_failed_fork_is_reported_after_cleaning_up, 10,
 {
     uint64_t inputs[6] = {1, 2, 3, 4, 5, 6}, outputs[6];
     int statuses[6];
-    int before = count_open_fds();
+    int before = harness_count_open_fds();
     harness_fail_call_after(HARNESS_FORK, 1, EAGAIN);
     int error = process_map(factorial_mod, inputs, 6, outputs, statuses, 3);
     harness_fail_call_after(HARNESS_FORK, -1, 0);
     bool reaped = no_children_left();
-    int after = count_open_fds();
+    int after = harness_count_open_fds();
     cr_assert_eq(error, EAGAIN, "process_map returned %d when the second "
                  "fork() failed with EAGAIN (%d): return fork's error",
                  error, EAGAIN);

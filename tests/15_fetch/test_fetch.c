@@ -25,7 +25,6 @@
 #include "support_server.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -38,19 +37,6 @@
 enum { URL_MAX = 128, TIMEOUT_MS = 10000 };
 
 /* ---- helpers ---------------------------------------------------------------- */
-
-static int count_open_fds(void)
-{
-    DIR *fds = opendir("/proc/self/fd");
-    if (!fds)
-        return -1;
-    int count = 0;
-    for (struct dirent *entry; (entry = readdir(fds));)
-        if (entry->d_name[0] != '.')
-            count++;
-    closedir(fds);
-    return count;
-}
 
 /* One fetch_all call over up to 16 URLs, run in a harness thread so that a
  * call that never returns fails the test with a reason.  Never freed if its
@@ -353,7 +339,7 @@ EXERCISE_TEST(fetch, closes_every_socket, 15,
     int closed_port = unused_port();
     char refused[URL_MAX];
     snprintf(refused, sizeof refused, "http://127.0.0.1:%d/ok/5", closed_port);
-    int before = count_open_fds();
+    int before = harness_count_open_fds();
     struct fetch_run *run = new_run(3);
     add_path(run, server, "/ok/100");
     add_path(run, server, "/bad/5");
@@ -364,7 +350,7 @@ EXERCISE_TEST(fetch, closes_every_socket, 15,
     fetch(run);
     cr_assert(server_wait_idle(server, 5.0), "the server still has a "
               "connection open 5 s after fetch_all returned");
-    int after = count_open_fds();
+    int after = harness_count_open_fds();
     cr_assert_eq(after, before, "%d descriptors were open before fetch_all "
                  "and %d after: close every socket, on the error paths too",
                  before, after);
