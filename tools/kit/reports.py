@@ -251,18 +251,37 @@ HELGRIND_SIDE = re.compile(r"(?:Possible data race during|This conflicts with a 
                            r"previous) (\w+) of size \d+ .*?by (thread #\d+)")
 
 
+HELGRIND_ORDER = re.compile(
+    r"(Observed \(incorrect\) order is: acquisition|followed by a later "
+    r"acquisition|Required order was established by acquisition) of lock at "
+    r"(0x[0-9A-F]+)")
+ORDER_WORDS = {"Observed": "takes lock {} first, in the order that can deadlock",
+               "followed": "then takes lock {}",
+               "Required": "took lock {} first, in the order set earlier"}
+
+
 def _helgrind_accesses(lines, student_files):
-    """The two sides of a helgrind race, each with its 'Locks held' line."""
-    accesses, current = [], None
+    """The two sides of a helgrind race, each with its 'Locks held' line; or
+    the acquisitions of a lock-order violation."""
+    accesses, frames = [], []
+    thread = re.match(r"(Thread #\d+)", lines[0]) if lines else None
+    who_ordered = thread.group(1).lower() if thread else "a thread"
     for line in lines:
         side = HELGRIND_SIDE.search(line)
-        if side:
-            current = Access(side.group(2), side.group(1), None, None)
-            accesses.append(current)
-        elif current and line.startswith("Locks held:"):
-            current.locked = not line.startswith("Locks held: none")
-        elif current and current.place is None:
-            current.place = _where(HELGRIND_FRAME.findall(line), student_files)
+        order = HELGRIND_ORDER.search(line)
+        if order and order.group(1).startswith("Required"):
+            who_ordered = "an earlier call"     # not necessarily this thread
+        if side or order:
+            frames = []
+            who = side.group(2) if side else who_ordered
+            what = side.group(1) if side else \
+                ORDER_WORDS[order.group(1).split()[0]].format(order.group(2))
+            accesses.append(Access(who, what, None, None))
+        elif accesses and line.startswith("Locks held:"):
+            accesses[-1].locked = not line.startswith("Locks held: none")
+        elif accesses:
+            frames += HELGRIND_FRAME.findall(line)
+            accesses[-1].place = _where(frames, student_files)
     return accesses
 
 
