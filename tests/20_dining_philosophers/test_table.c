@@ -247,12 +247,12 @@ static void all_grab_at_once(int size)
         async_finish(&philosophers[i]);
 }
 
-EXERCISE_TEST(table, no_deadlock_with_two, 15, "two philosophers deadlocked")
+EXERCISE_TEST(table, all_grab_at_once_two_without_deadlock, 15, "two philosophers deadlocked")
 {
     all_grab_at_once(2);
 }
 
-EXERCISE_TEST(table, no_deadlock_with_five, 15, "five philosophers deadlocked")
+EXERCISE_TEST(table, all_grab_at_once_five_without_deadlock, 15, "five philosophers deadlocked")
 {
     all_grab_at_once(5);
 }
@@ -294,6 +294,13 @@ EXERCISE_TEST(table, hungry_philosopher_between_greedy_neighbours_eats, 30,
     async_start(&right_neighbour, greedy, &two);
     bool ate = async_wait(&one.async, 20.0);
     int during0 = meals_of(0) - before0, during2 = meals_of(2) - before2;
+    pthread_mutex_lock(&record.mutex);
+    bool together_early = record.neighbours_ate_together;
+    pthread_mutex_unlock(&record.mutex);
+    cr_assert_not(together_early, "two neighbours ate at the same time: "
+                  "check both forks under the mutex, and wait in a loop (a "
+                  "wait can end without a signal, a spurious wake-up): while "
+                  "(!can_eat) pthread_cond_wait(...)");
     cr_assert(ate, "philosopher 1 never ate");
     cr_assert(during0 <= 2 && during2 <= 2, "while philosopher 1 was hungry, "
               "its neighbours started %d and %d meals: it starves.  A "
@@ -311,5 +318,8 @@ EXERCISE_TEST(table, hungry_philosopher_between_greedy_neighbours_eats, 30,
     pthread_mutex_lock(&record.mutex);
     bool together = record.neighbours_ate_together;
     pthread_mutex_unlock(&record.mutex);
-    cr_assert_not(together, "two neighbours ate at the same time");
+    cr_assert_not(together, "two neighbours ate at the same time: check "
+                  "both forks under the mutex, and wait in a loop (a wait "
+                  "can end without a signal, a spurious wake-up): while "
+                  "(!can_eat) pthread_cond_wait(...)");
 }
