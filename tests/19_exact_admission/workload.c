@@ -1,0 +1,128 @@
+/*
+ * Workload for exercise 19, for ThreadSanitizer and helgrind.  Each round,
+ * passengers arrive while cars of random capacities load them, and an
+ * observer reads station_waiting all the while: a count read or written
+ * outside the mutex is a data race the checkers report.  The workload also
+ * checks that each car's passengers number what it returned, and gives up
+ * (instead of hanging) when the cars or the passengers never finish.
+ */
+#include "station.h"
+#include "workload.h"
+#include "clock.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+enum { PASSENGERS = 24, MAX_CARS = 5000 };
+
+static struct station station;
+static unsigned long boarded_car[PASSENGERS];
+static unsigned admitted_by_car[MAX_CARS + 1];
+static atomic_int passengers_done;
+static atomic_bool round_over;
+
+static void *passenger(void *raw)
+{
+    unsigned long *car = raw;
+    *car = station_board(&station);
+    atomic_fetch_add(&passengers_done, 1);
+    return NULL;
+}
+
+struct shuttle {
+    unsigned seed;
+    int cars;
+    unsigned total;
+    double give_up;
+};
+
+static void *shuttle(void *raw)
+{
+    struct shuttle *shuttle = raw;
+    while (shuttle->total < PASSENGERS && shuttle->cars < MAX_CARS &&
+           now_seconds() < shuttle->give_up) {
+        unsigned capacity = (unsigned)(rand_r(&shuttle->seed) % 6);
+        unsigned admitted = station_load_car(&station, capacity);
+        workload_check(admitted <= capacity, "a car of %u seats admitted %u "
+                       "passengers", capacity, admitted);
+        admitted_by_car[++shuttle->cars] = admitted;
+        shuttle->total += admitted;
+        if (admitted == 0)
+            sleep_seconds(0.0002);
+    }
+    return NULL;
+}
+
+/* Reads the count while passengers and cars change it. */
+static void *observer(void *unused)
+{
+    (void)unused;
+    while (!atomic_load(&round_over))
+        workload_check(station_waiting(&station) <= PASSENGERS,
+                       "station_waiting() counted more passengers than came");
+    return NULL;
+}
+
+static void run_round(int round, double seconds)
+{
+    atomic_store(&passengers_done, 0);
+    atomic_store(&round_over, false);
+    struct shuttle state = {(unsigned)round * 7919u + 1, 0, 0,
+                            now_seconds() + seconds};
+    pthread_t passengers[PASSENGERS], car_thread, observer_thread;
+    pthread_create(&observer_thread, NULL, observer, NULL);
+    pthread_create(&car_thread, NULL, shuttle, &state);
+    for (int i = 0; i < PASSENGERS; i++)
+        pthread_create(&passengers[i], NULL, passenger, &boarded_car[i]);
+
+    pthread_join(car_thread, NULL);
+    workload_check(state.total == PASSENGERS, "round %d: the cars admitted %u "
+                   "of %d passengers in %.0f s (%d cars): is a car or a "
+                   "passenger asleep for ever?", round, state.total,
+                   PASSENGERS, seconds, state.cars);
+    while (atomic_load(&passengers_done) < PASSENGERS &&
+           now_seconds() < state.give_up + 5)
+        sleep_seconds(0.001);
+    workload_check(atomic_load(&passengers_done) == PASSENGERS, "round %d: "
+                   "only %d of %d passengers boarded although the cars "
+                   "admitted them all", round, atomic_load(&passengers_done),
+                   PASSENGERS);
+    for (int i = 0; i < PASSENGERS; i++)
+        pthread_join(passengers[i], NULL);
+    atomic_store(&round_over, true);
+    pthread_join(observer_thread, NULL);
+
+    static unsigned seated[MAX_CARS + 1];
+    for (int car = 0; car <= state.cars; car++)
+        seated[car] = 0;
+    for (int i = 0; i < PASSENGERS; i++) {
+        workload_check(boarded_car[i] >= 1 &&
+                       boarded_car[i] <= (unsigned long)state.cars,
+                       "round %d: a passenger boarded car %lu of %d", round,
+                       boarded_car[i], state.cars);
+        seated[boarded_car[i]]++;
+    }
+    for (int car = 1; car <= state.cars; car++)
+        workload_check(seated[car] == admitted_by_car[car], "round %d: car "
+                       "%d returned %u but %u passengers boarded it", round,
+                       car, admitted_by_car[car], seated[car]);
+    workload_check(station_waiting(&station) == 0, "round %d: station_waiting"
+                   "() is %u after everybody left", round,
+                   station_waiting(&station));
+}
+
+int main(void)
+{
+    const int rounds = workload_rounds(30, 3);
+    const double seconds = workload_under_valgrind() ? 60.0 : 5.0;
+    for (int round = 0; round < rounds; round++) {
+        /* A fresh station per round: its cars are numbered from 1. */
+        int error = station_init(&station);
+        workload_check(error == 0, "station_init failed with %d", error);
+        run_round(round, seconds);
+        station_destroy(&station);
+    }
+    workload_finished();
+    return 0;
+}

@@ -1,0 +1,68 @@
+/*
+ * Workload for exercise 20, for ThreadSanitizer and helgrind.  Five
+ * philosophers eat many meals each, all at once; the workload records who
+ * eats (under its own mutex) and fails if two neighbours ate together, and
+ * gives up with a message (instead of hanging) when they deadlock.  Forks
+ * touched outside the table's mutex are data races the checkers report.
+ */
+#include "table.h"
+#include "workload.h"
+#include "clock.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+enum { SIZE = 5 };
+
+static struct table table;
+static pthread_mutex_t record_mutex = PTHREAD_MUTEX_INITIALIZER;
+static bool eating[SIZE];
+static int meals_each;
+static atomic_int finished;
+
+static void *philosopher(void *raw)
+{
+    int i = *(int *)raw;
+    for (int meal = 0; meal < meals_each; meal++) {
+        table_pick_up(&table, i);
+        pthread_mutex_lock(&record_mutex);
+        workload_check(!eating[(i + 1) % SIZE] &&
+                       !eating[(i + SIZE - 1) % SIZE], "philosopher %d ate "
+                       "while a neighbour ate", i);
+        eating[i] = true;
+        pthread_mutex_unlock(&record_mutex);
+        pthread_mutex_lock(&record_mutex);
+        eating[i] = false;
+        pthread_mutex_unlock(&record_mutex);
+        table_put_down(&table, i);
+    }
+    atomic_fetch_add(&finished, 1);
+    return NULL;
+}
+
+int main(void)
+{
+    int error = table_init(&table, SIZE);
+    workload_check(error == 0, "table_init failed with %d", error);
+    meals_each = workload_rounds(2000, 100);
+    double give_up = now_seconds() + (workload_under_valgrind() ? 120 : 20);
+    pthread_t threads[SIZE];
+    static int numbers[SIZE];
+    for (int i = 0; i < SIZE; i++) {
+        numbers[i] = i;
+        pthread_create(&threads[i], NULL, philosopher, &numbers[i]);
+    }
+    while (atomic_load(&finished) < SIZE && now_seconds() < give_up)
+        sleep_seconds(0.01);
+    workload_check(atomic_load(&finished) == SIZE, "only %d of %d "
+                   "philosophers finished their meals: every philosopher "
+                   "holds one fork and waits for the other (a circular "
+                   "wait), or a philosopher sleeps through its neighbour's "
+                   "put_down", atomic_load(&finished), SIZE);
+    for (int i = 0; i < SIZE; i++)
+        pthread_join(threads[i], NULL);
+    table_destroy(&table);
+    workload_finished();
+    return 0;
+}
