@@ -3,8 +3,13 @@
 # that are missing (so a second run does nothing and needs no network).
 set -eu
 
+# The kit's packages; `deps.sh PACKAGE...` installs those instead
+# (tools/deps-bench.sh does, for the benchmarks).
 packages="make gcc binutils libc6-dev libcriterion-dev pkg-config valgrind python3 \
 patch util-linux libtsan2 libasan8 libubsan1 gdb"
+if [ "$#" -gt 0 ]; then
+    packages="$*"
+fi
 
 missing=""
 for package in $packages; do
