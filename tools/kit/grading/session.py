@@ -83,6 +83,11 @@ def _run_jail(settings, slot, scratch, submitted, log_path, channel_path):
     sandbox.started(process.pid)
     try:
         outcome = watchdog.watch(process, slot, settings.limits, scratch, deadline)
+        # What the worker sends while it is being killed at a limit (a check
+        # whose program the kill ended first) is not a result: read the
+        # channel only up to this point.
+        outcome.results_end = os.path.getsize(channel_path) \
+            if outcome.timed_out or outcome.stopped else None
         leftovers = [p for p in sandbox.slot_processes(slot)
                      if p.state != "Z" and p.pid != process.pid]
         sandbox.kill_all(slot)
@@ -94,13 +99,14 @@ def _run_jail(settings, slot, scratch, submitted, log_path, channel_path):
     return outcome, leftovers and not (outcome.timed_out or outcome.stopped)
 
 
-def _read_results(channel_path):
+def _read_results(channel_path, end=None):
     """({exercise: {"checks": {check: result}}}, [note]) from the worker's
     lines (a line cut short by a kill is left out)."""
     found, notes = {}, []
     try:
         with open(channel_path, "rb") as handle:
-            lines = handle.read(RESULTS_CAP).decode("utf-8", "replace").splitlines()
+            size = RESULTS_CAP if end is None else min(end, RESULTS_CAP)
+            lines = handle.read(size).decode("utf-8", "replace").splitlines()
     except OSError:
         return found, notes
     for line in lines:
@@ -179,7 +185,7 @@ def grade(submission, settings, slot):
         channel_path = os.path.join(settings.work_dir, "logs", submission.id + ".results")
         outcome, leftovers = _run_jail(settings, slot, scratch, submitted,
                                        log_path, channel_path)
-        results, worker_notes = _read_results(channel_path)
+        results, worker_notes = _read_results(channel_path, outcome.results_end)
         notes += worker_notes
         for exercise in submitted:
             why_not[exercise.name] = _why_not_graded(settings, outcome)

@@ -28,6 +28,7 @@ class Outcome:
     timed_out: bool = False
     stopped: str = ""                # why the submission was stopped early
     kills: list = dataclasses.field(default_factory=list)
+    results_end: int | None = None   # channel bytes written before a limit
 
 
 def disk_usage(top, limit_entries=MAX_ENTRIES):
