@@ -75,7 +75,7 @@ static void *drive(void *argument)
 
 int main(void)
 {
-    rounds = workload_rounds(150, 6);
+    rounds = workload_rounds(40, 6);
     /* One driver under helgrind: when one thread joins a thread and another
      * creates the next, glibc hands the old stack to the new thread through
      * a lock helgrind cannot see, and helgrind reports a race in glibc. */

@@ -100,7 +100,7 @@ static int compare_numbers(const void *a, const void *b)
 
 int main(void)
 {
-    rounds = workload_rounds(120, 5);
+    rounds = workload_rounds(20, 5);
     creators_run_their_objects = !workload_under_valgrind();
     static struct creator creators[MAX_CREATORS];
     size_t per_creator = (size_t)rounds * OBJECTS;

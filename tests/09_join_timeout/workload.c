@@ -234,7 +234,7 @@ static void join_each_other(int round)
 
 int main(void)
 {
-    const int rounds = workload_rounds(150, 20);
+    const int rounds = workload_rounds(40, 20);
     for (int round = 0; round < rounds; round++) {
         race_joiners(round, true);
         if (!workload_under_valgrind())
