@@ -376,12 +376,15 @@ void harness_pause_after_wakeups(double seconds)
 }
 
 /* After the wake-up the caller pauses, so that a woken thread takes the
- * mutex first whenever the caller does not hold it. */
+ * mutex first whenever the caller does not hold it; if it does, it pauses
+ * again after its next unlock, for the same reason. */
 static int paused(int error)
 {
     double seconds = atomic_load(&pause_after_wakeup);
-    if (seconds > 0)
+    if (seconds > 0) {
         sleep_seconds(seconds);
+        harness_pause_at_next_unlock(seconds);
+    }
     return error;
 }
 

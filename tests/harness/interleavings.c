@@ -214,9 +214,26 @@ void harness_shake(void)
         sched_yield();
 }
 
+/* Armed by a slow wake-up (fault_injection.c) in the thread that woke
+ * others while holding a mutex: it pauses again right after its next
+ * unlock, so that the woken threads take the mutex before it can lock it
+ * again (code that sets their flag in a second locked region then loses
+ * the wake-up on every run). */
+static _Thread_local double pause_at_next_unlock;
+
+void harness_pause_at_next_unlock(double seconds)
+{
+    pause_at_next_unlock = seconds;
+}
+
 int __wrap_pthread_mutex_unlock(pthread_mutex_t *mutex)
 {
     int result = __real_pthread_mutex_unlock(mutex);
+    if (pause_at_next_unlock > 0) {
+        double seconds = pause_at_next_unlock;
+        pause_at_next_unlock = 0;
+        sleep_seconds(seconds);
+    }
     if (atomic_load(&hold_armed) && !atomic_load(&hold_after_lock))
         hold_if_wanted(mutex);
     if (atomic_load(&yielding))

@@ -54,6 +54,10 @@ bool harness_wait_until_held(int threads, double seconds);
 /* Lets every held thread go, and holds no more. */
 void harness_release_held(void);
 
+/* The calling thread pauses `seconds` right after its next unlock (used by
+ * harness_pause_after_wakeups, failures.h). */
+void harness_pause_at_next_unlock(double seconds);
+
 /* After every unlock by any thread, yield the processor (true) or not. */
 void harness_yield_after_unlock(bool enabled);
 

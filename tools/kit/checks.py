@@ -9,6 +9,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import threading
 
 from . import processes, reports
@@ -182,6 +183,26 @@ def _judge_test(check, entry, done, notes, found):
 
 
 def _run_one_test(check, binary, scratch, student_files, limit_for, suite, test):
+    result, returncode = _run_test_once(check, binary, scratch, student_files,
+                                        limit_for, suite, test)
+    if result.cause == NO_REPORT and returncode == -signal.SIGABRT:
+        # Criterion's runner (not the test: its crash is reported) died of
+        # SIGABRT before writing a report: seen a few times in hundreds of
+        # grading runs of correct code under heavy load, never in verify.
+        # The code under test runs in the runner's child, so this is the
+        # tool's failure, not a verdict: run the test once more.  A second
+        # run can only pass by passing the test.
+        again, _ = _run_test_once(check, binary, scratch, student_files,
+                                  limit_for, suite, test)
+        again.output = ("threadlings: the first run's Criterion runner "
+                        "aborted without a report; the test ran again\n" +
+                        again.output)
+        return again
+    return result
+
+
+def _run_test_once(check, binary, scratch, student_files, limit_for, suite,
+                   test):
     stem = os.path.join(scratch, f"{suite}.{test}")
     report = stem + ".report"
     for leftover in (stem + ".json", stem + ".notes"):
@@ -204,7 +225,7 @@ def _run_one_test(check, binary, scratch, student_files, limit_for, suite, test)
     return TestResult(f"{suite}/{test}", status, cause, message, places,
                       report_text + done.stdout + done.stderr,
                       found.details if found and status != PASS else [],
-                      round(done.seconds, 3))
+                      round(done.seconds, 3)), done.returncode
 
 
 def run_tests(check, binary, scratch, student_files, limit_for, jobs=1,

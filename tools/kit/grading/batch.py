@@ -85,7 +85,8 @@ def _prebuild(kit_root, exercises, checks):
               file=sys.stderr)
 
 
-def prepare(out_dir, wanted, checks, limits, keep_scratch=False, full=False):
+def prepare(out_dir, wanted, checks, limits, keep_scratch=False, full=False,
+            test_jobs=session.Settings.test_jobs):
     """Settings for a batch writing into out_dir (takes its lock)."""
     work_dir = _work_dir(out_dir)
     lock = _lock(out_dir)
@@ -107,7 +108,8 @@ def prepare(out_dir, wanted, checks, limits, keep_scratch=False, full=False):
     settings = session.Settings(
         kit_root, work_dir, exercises, left_out, list(checks), limits,
         network_prefix, _containment(limits, network_note, subreaper),
-        python=sandbox.worker_python(), keep_scratch=keep_scratch, full=full)
+        python=sandbox.worker_python(), keep_scratch=keep_scratch, full=full,
+        test_jobs=max(1, test_jobs))
     settings.fingerprint = kitcopy.fingerprint(kit_root, exercises, {
         "checks": tuple(checks), "limits": repr(limits), "full": full})
     settings.lock = lock

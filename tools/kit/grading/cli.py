@@ -14,7 +14,7 @@ import sys
 
 from ..manifest import ALL_CHECKS, ManifestError
 from ..paths import KIT_ROOT
-from . import sandbox
+from . import sandbox, session
 
 
 def _limits_options(command):
@@ -33,6 +33,10 @@ def _limits_options(command):
                          help="resident memory of one submission's processes")
     command.add_argument("--nproc", type=int, default=sandbox.Limits.nproc,
                          help="processes and threads one submission may have")
+    command.add_argument("--test-jobs", type=int,
+                         default=session.Settings.test_jobs,
+                         help="tests of one check run at once in a slot "
+                         "(default: %(default)s)")
     command.add_argument("--full", action="store_true",
                          help="run every test of a failing check, for fuller "
                          "feedback (the score is the same; slower)")
@@ -104,7 +108,8 @@ def main(argv):
             signal.signal(signal.SIGTERM, _interrupt)
             settings = batch.prepare(args.out, args.exercise,
                                      args.check or list(ALL_CHECKS), _limits(args),
-                                     args.keep_scratch, args.full)
+                                     args.keep_scratch, args.full,
+                                     args.test_jobs)
             graded, missing = batch.run(args.submissions, args.out, settings,
                                         max(1, args.jobs))
             return 1 if missing else 0

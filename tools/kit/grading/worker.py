@@ -24,6 +24,7 @@ from . import jail, procs
 PR_SET_DUMPABLE = 4
 
 LIMITS_LOG = "limits.log"
+OUTPUT_KEPT = 2000              # characters of a test's output in its record
 
 
 def parser():
@@ -38,6 +39,8 @@ def parser():
     worker.add_argument("--full", action="store_true",
                         help="run every test of a check, not only up to "
                         "its first failure")
+    worker.add_argument("--test-jobs", type=int, default=1,
+                        help="tests of one check run at once")
     worker.add_argument("--fsize", type=int, default=FILE_SIZE_LIMIT,
                         help="the file-size limit the checks run under")
     return worker
@@ -106,7 +109,10 @@ def _run_check(exercise, check, scratch, fsize, options):
     left_running = _kill_strays()
     result.report = ""          # the tools' full reports stay out of grades
     for test in result.tests:
-        test.output = ""
+        # ... except the end of a run that left no report to read: what the
+        # program printed as it died is all there is to explain it.
+        test.output = test.output[-OUTPUT_KEPT:] if test.cause == NO_REPORT \
+            else ""
     return result.to_json(), left_running
 
 
@@ -129,7 +135,7 @@ def main(argv):
     options = runner.Options(
         timeouts=tuple((c.name, args.workload_timeout) for c in registry.CHECKS
                        if not c.runs_tests and args.workload_timeout),
-        first_failure=not args.full)
+        jobs=max(1, args.test_jobs), first_failure=not args.full)
     for check in args.check:        # before any submitted code runs
         registry.get(check).missing()
     for exercise in exercises:
