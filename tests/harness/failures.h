@@ -79,10 +79,11 @@ bool harness_no_children_left(void);
 /*
  * Slow wake-ups: after every pthread_cond_broadcast or pthread_cond_signal
  * the caller pauses `seconds` (0: never), and again after its next mutex
- * unlock, so that the threads it woke run first.  Code that wakes its waiters before it sets, under the mutex, the
- * flag they wait for (before it, or in a second locked region after it)
- * then loses the wake-up on every run, not by bad luck:
- * the woken thread finds the flag still false and sleeps again.
+ * unlock, so that the threads it woke run first.  Code that wakes its
+ * waiters before it sets, under the mutex, the flag they wait for (or sets
+ * it in a second locked region after the wake-up) then loses the wake-up
+ * on every run, not by bad luck: the woken thread finds the flag still
+ * false and sleeps again.
  */
 void harness_pause_after_wakeups(double seconds);
 

@@ -109,7 +109,7 @@ def prepare(out_dir, wanted, checks, limits, keep_scratch=False, full=False,
         kit_root, work_dir, exercises, left_out, list(checks), limits,
         network_prefix, _containment(limits, network_note, subreaper),
         python=sandbox.worker_python(), keep_scratch=keep_scratch, full=full,
-        test_jobs=max(1, test_jobs))
+        test_jobs=test_jobs)
     settings.fingerprint = kitcopy.fingerprint(kit_root, exercises, {
         "checks": tuple(checks), "limits": repr(limits), "full": full})
     settings.lock = lock
