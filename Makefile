@@ -47,6 +47,8 @@ help:
 	@echo "  make deps-bench    install gnuplot and the compared libraries"
 	@echo "  make bench [EX=04] [IMPL=student|reference]   timings, tables,"
 	@echo "                     charts in build/bench/"
+	@echo "  make bench-feedback [EX=01]   how fast make test answers code"
+	@echo "                     that deadlocks, spins or loses a wake-up"
 	@echo
 	@echo "Options: JOBS=n (parallel exercises), JUNIT=file.xml (also write"
 	@echo "JUnit XML).  Results: build/results.json"
@@ -127,7 +129,7 @@ grade-selftest:
 # Benchmarks (tests/bench/, tools/kit/bench.py; README.md, "Benchmarks").
 #   make deps-bench   gnuplot and the libraries compared (bench only)
 #   make bench [EX=NN] [IMPL=student|reference] [ROUNDS=n]
-.PHONY: bench deps-bench
+.PHONY: bench bench-feedback deps-bench
 
 deps-bench:
 	@sh tools/deps-bench.sh
@@ -135,3 +137,8 @@ deps-bench:
 bench:
 	@$(PYTHON) tools/kit/bench.py $(if $(EX),--exercise $(EX)) \
 	    $(if $(IMPL),--impl $(IMPL)) $(if $(ROUNDS),--rounds $(ROUNDS))
+
+# How fast `make test` answers wrong versions that deadlock, spin or lose a
+# wake-up (tests/bench/feedback/).
+bench-feedback:
+	@$(KIT) bench-feedback $(if $(EX),--exercise $(EX))

@@ -229,19 +229,21 @@ def _run_test_once(check, binary, scratch, student_files, limit_for, suite,
 
 
 def run_tests(check, binary, scratch, student_files, limit_for, jobs=1,
-              first_failure=False):
+              first_failure=False, on_failure=None):
     """Runs each test of a Criterion binary in its own process, `jobs` at
     once, each result its own.  `limit_for(test name)` gives its (Criterion
     limit, outer limit) in seconds.  With
     `first_failure`, tests not started yet are left out once one fails
-    (the check's result is the same: it fails with its first failure)."""
+    (the check's result is the same: it fails with its first failure).
+    `on_failure(test_result)` is called once, with the first test to fail,
+    as soon as it has (a student reads it while the others still run)."""
     tests, listing = list_tests(binary)
     if not tests:
         return failed(check.name, CRASH, "the test program lists no tests (it "
                       "crashed before its first test?)",
                       listing.stdout + listing.stderr)
     os.makedirs(scratch, exist_ok=True)
-    results, failing = {}, threading.Event()
+    results, failing, told = {}, threading.Event(), threading.Lock()
 
     def run(entry):
         if first_failure and failing.is_set():
@@ -250,7 +252,11 @@ def run_tests(check, binary, scratch, student_files, limit_for, jobs=1,
                                limit_for, *entry)
         results[entry] = result
         if result.status != PASS:
-            failing.set()
+            with told:
+                first = not failing.is_set()
+                failing.set()
+            if first and on_failure:
+                on_failure(result)
 
     with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
         list(pool.map(run, tests))

@@ -5,8 +5,8 @@ import json
 import os
 import sys
 
-from . import (build, doctor, hints, manifest, mutants, output, registry, runner,
-               student, table, timelimits, verify)
+from . import (build, doctor, feedback, hints, manifest, mutants, output,
+               registry, runner, student, table, timelimits, verify)
 from .paths import BUILD_ROOT, KIT_ROOT
 from .results import FAIL, PASS, SKIP
 
@@ -71,6 +71,10 @@ def _parser():
         "and checks into the object cache (the grader does, before grading)")
     prebuild.add_argument("--exercise", "-e", action="append")
     prebuild.add_argument("--check", choices=ALL_CHECKS, action="append")
+    bench = commands.add_parser(
+        "bench-feedback", help="time `make test` on wrong versions that "
+        "deadlock, spin or lose a wake-up (tests/bench/feedback/)")
+    bench.add_argument("--exercise", "-e", action="append")
     mutant = commands.add_parser(
         "mutant", help="write solutions/NN/mutants/NAME.patch from an "
         "edited copy of the solution file")
@@ -80,6 +84,9 @@ def _parser():
     mutant.add_argument("--check", required=True, choices=ALL_CHECKS)
     mutant.add_argument("--mistake", required=True)
     mutant.add_argument("--reason", default="")
+    mutant.add_argument("--folder", help="where to write it (default: "
+                        "solutions/NN/mutants; tests/bench/feedback/NN_name "
+                        "for make bench-feedback's wrong versions)")
     return parser
 
 
@@ -133,13 +140,25 @@ def _next_step(exercises, results, checks):
     return "Every check passes."
 
 
-def _progress(exercise, check, result):
-    """Each check's outcome as soon as it is known (the table comes last)."""
-    reason = f": {result.reason}" if result.reason else ""
+def _progress_line(exercise, check, status, reason):
+    reason = f": {reason}" if reason else ""
     if len(reason) > 150:
         reason = reason[:147] + "..."
-    print(f"  {exercise.name} {check}: {table.SHOWN[result.status]} "
-          f"({result.seconds:.1f} s){reason}", file=sys.stderr, flush=True)
+    print(f"  {exercise.name} {check}: {status}{reason}", file=sys.stderr,
+          flush=True)
+
+
+def _progress(exercise, check, result):
+    """Each check's outcome as soon as it is known (the table comes last)."""
+    _progress_line(exercise, check, f"{table.SHOWN[result.status]} "
+                   f"({result.seconds:.1f} s)", result.reason)
+
+
+def _first_failed_test(exercise, check, test):
+    """A check's first failed test while its other tests still run: the
+    student can start reading (a deadlock costs each test a second or two)."""
+    _progress_line(exercise, check, "failing",
+                   f"{test.short_name}: {test.message}")
 
 
 def test(args):
@@ -148,7 +167,8 @@ def test(args):
 
     # The cores the exercises leave free run the tests of one check at once.
     options = runner.Options(jobs=max(1, args.jobs // len(exercises)),
-                             progress=_progress)
+                             progress=_progress,
+                             first_failed_test=_first_failed_test)
 
     def check_one(exercise):
         return runner.run_variant(
@@ -161,7 +181,9 @@ def test(args):
         for future in concurrent.futures.as_completed(futures):
             exercise = futures[future]
             results[exercise.name] = future.result()
-            student.save(exercise, results[exercise.name], args.source_root)
+            if os.path.samefile(args.source_root, KIT_ROOT / "exercises"):
+                # Progress is about the student's own files only.
+                student.save(exercise, results[exercise.name], args.source_root)
             print(f"checked {exercise.name}\n", file=sys.stderr, flush=True)
     print(table.results_table(exercises, results, checks))
     failures = _explain_failures(exercises, results, len(exercises) == 1)
@@ -235,7 +257,7 @@ def main(argv):
         if args.command == "mutant":
             (exercise,) = manifest.select(manifest.load(), [args.exercise])
             print(mutants.write(exercise, args.name, args.check, args.mistake,
-                                args.edited_copy, args.reason))
+                                args.edited_copy, args.reason, args.folder))
             return 0
         if args.command == "prebuild":
             wanted = [(e, registry.get(c))
@@ -255,6 +277,9 @@ def main(argv):
             print(f"wrote exercises/timings.json; slowest: {slowest[1]} "
                   f"({slowest[0]} s)")
             return 0
+        if args.command == "bench-feedback":
+            return feedback.bench_feedback(
+                manifest.select(manifest.load(), args.exercise))
         if args.command == "doctor":
             text, problems = doctor.report()
             print(text)

@@ -17,6 +17,7 @@ An optional `Reason:` field is text the failure's reason must contain.
 """
 import dataclasses
 import os
+import pathlib
 import shutil
 import subprocess
 import textwrap
@@ -50,9 +51,10 @@ def parse(path):
                   fields.get("reason", ""), fields.get("exercise", ""))
 
 
-def write(exercise, name, check, mistake, mutated_path, reason=""):
-    """Writes solutions/NN/mutants/<name>.patch: the solution against
-    `mutated_path`, an edited copy of one of the student's files."""
+def write(exercise, name, check, mistake, mutated_path, reason="", folder=None):
+    """Writes solutions/NN/mutants/<name>.patch (or <folder>/<name>.patch):
+    the solution against `mutated_path`, an edited copy of one of the
+    student's files."""
     file_name = os.path.basename(mutated_path)
     if file_name not in exercise.edit:
         raise ValueError(f"{file_name} is not one of {exercise.edit}")
@@ -67,8 +69,8 @@ def write(exercise, name, check, mistake, mutated_path, reason=""):
         "\n  ".join(textwrap.wrap(mistake, 70)) + "\n"
     if reason:
         header += f"Reason: {reason}\n"
-    target = exercise.solution_dir / "mutants" / f"{name}.patch"
-    target.parent.mkdir(exist_ok=True)
+    target = pathlib.Path(folder or exercise.solution_dir / "mutants") / f"{name}.patch"
+    target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(header + "\n" + diff.stdout)
     return target
 

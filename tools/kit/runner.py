@@ -21,6 +21,9 @@ class Options:
     jobs: int = 1
     first_failure: bool = False
     progress: object = None      # called with (exercise, check, result)
+    # called with (exercise, check, test result) for a check's first failed
+    # test, before the check's other tests have finished
+    first_failed_test: object = None
 
 
 def run_check(exercise, check_name, source_dir, out_dir, options=Options()):
@@ -48,8 +51,13 @@ def _run_check(exercise, check, source_dir, out_dir, timeout, options):
             # Criterion's .timeout is the test's own; ours only shortens it.
             limit = timelimits.limit(exercise, check, test, timeout)
             return limit, limit + OUTER_MARGIN
+        on_failure = None
+        if options.first_failed_test:
+            def on_failure(test):
+                options.first_failed_test(exercise, check.name, test)
         return checks.run_tests(check, built.binary, scratch, student_files,
-                                limit_for, options.jobs, options.first_failure)
+                                limit_for, options.jobs, options.first_failure,
+                                on_failure)
     return checks.run_workload(check, built.binary, student_files,
                                timelimits.limit(exercise, check, check.name,
                                                 timeout))
