@@ -39,6 +39,28 @@ EXERCISE_TEST(start_join, runs_the_task_once_per_thread, 10,
                  "given to run_concurrently", wrong);
 }
 
+/* Every new thread is held before its first line until run_concurrently
+ * calls pthread_join: code that signals its threads once, before they wait
+ * (a start signal with no flag to check), loses the signal on every run.
+ * Injected spurious wake-ups are off here: one would end the lost wait. */
+EXERCISE_TEST(start_join, threads_that_start_late_still_run, 20,
+              "run_concurrently never returned when its threads started late: "
+              "do they wait for a signal that was sent before they waited?")
+{
+    static struct tally tally = {PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL};
+    tally.expected_argument = &tally;
+    harness_set_spurious_wakeups(false);
+    harness_hold_new_threads_until_joined(10.0);
+    int error = run_concurrently(4, count_run, &tally);
+    harness_hold_new_threads(-1, 0);
+    harness_set_spurious_wakeups(true);
+    pthread_mutex_lock(&tally.mutex);
+    int runs = tally.runs;
+    pthread_mutex_unlock(&tally.mutex);
+    cr_assert_eq(error, 0, "run_concurrently returned %d, expected 0", error);
+    cr_assert_eq(runs, 4, "the task ran %d times for 4 threads", runs);
+}
+
 EXERCISE_TEST(start_join, zero_threads_run_nothing, 10,
               "run_concurrently(0, ...) never returned")
 {

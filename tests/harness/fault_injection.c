@@ -10,6 +10,9 @@
  *    their start function until the creator has made n threads, so that
  *    code which passes every thread the address of its loop variable reads
  *    the variable after the loop moved on, on every run, not by luck.
+ *    Or held until the creator calls pthread_join: code that wakes its
+ *    threads once, before they wait (a start signal with no flag), loses
+ *    that wake-up on every run, not only when a thread starts late.
  */
 #define _GNU_SOURCE
 #include "harness.h"
@@ -50,14 +53,23 @@ static _Thread_local int creation_number = -1;
 
 static pthread_mutex_t hold_mutex = PTHREAD_MUTEX_INITIALIZER;
 static int hold_until_calls = -1;   /* -1: nobody is held */
+static bool hold_until_join;
+static atomic_bool join_called;
 static double hold_give_up;        /* now_seconds() deadline */
 
-/* Polls: the count it waits for changes outside any lock. */
+static bool held(void)
+{
+    if (hold_until_join)
+        return !atomic_load(&join_called);
+    return hold_until_calls >= 0 && atomic_load(&calls) < hold_until_calls;
+}
+
+/* Polls: what it waits for changes outside any lock.  A held thread
+ * sleeps, so the hang watcher never mistakes it for a deadlock. */
 static void wait_while_held(void)
 {
     __real_pthread_mutex_lock(&hold_mutex);
-    while (hold_until_calls >= 0 && atomic_load(&calls) < hold_until_calls &&
-           now_seconds() < hold_give_up) {
+    while (held() && now_seconds() < hold_give_up) {
         __real_pthread_mutex_unlock(&hold_mutex);
         sleep_seconds(0.001);
         __real_pthread_mutex_lock(&hold_mutex);
@@ -113,7 +125,17 @@ int harness_creation_number(void) { return creation_number; }
 void harness_hold_new_threads(int created, double seconds)
 {
     pthread_mutex_lock(&hold_mutex);
+    hold_until_join = false;
     hold_until_calls = created < 0 ? -1 : atomic_load(&calls) + created;
+    hold_give_up = now_seconds() + seconds;
+    pthread_mutex_unlock(&hold_mutex);
+}
+
+void harness_hold_new_threads_until_joined(double seconds)
+{
+    pthread_mutex_lock(&hold_mutex);
+    atomic_store(&join_called, false);
+    hold_until_join = true;
     hold_give_up = now_seconds() + seconds;
     pthread_mutex_unlock(&hold_mutex);
 }
@@ -157,6 +179,7 @@ int __wrap_pthread_join(pthread_t thread, void **result)
 {
     if (pthread_equal(thread, never_created_thread()))
         return refuse_uncreated("pthread_join");
+    atomic_store(&join_called, true);
     return __real_pthread_join(thread, result);
 }
 

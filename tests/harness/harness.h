@@ -56,6 +56,10 @@ int harness_creation_number(void);
  * holding.  Makes `pthread_create(..., &i)` of a loop variable fail on every
  * run: each thread reads i only after the loop has moved on. */
 void harness_hold_new_threads(int created, double seconds);
+/* New threads wait before running their start function until some thread
+ * calls pthread_join (or `seconds` passed); harness_hold_new_threads(-1, 0)
+ * stops holding. */
+void harness_hold_new_threads_until_joined(double seconds);
 
 /* Injected spurious wake-ups are on by default. */
 void harness_set_spurious_wakeups(bool enabled);
