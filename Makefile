@@ -104,7 +104,7 @@ clean:
 #   make grade SUBMISSIONS=class/ GRADES=grades/ [JOBS=n] [EX=NN]
 #   make gradescope       build/gradescope/autograder.zip
 #   make grade-selftest   the grader's own test (tests/selftest/grading/)
-.PHONY: grade gradescope github-classroom grade-selftest
+.PHONY: grade gradescope github-classroom grade-selftest bench-gradescope
 
 grade:
 	@$(PYTHON) tools/grade batch \
@@ -114,6 +114,11 @@ grade:
 
 gradescope:
 	@$(PYTHON) tools/grade gradescope-zip $(if $(EX),--exercise $(EX))
+
+# Gradescope's time for a whole correct submission and for the stubs, one
+# core each (README.md's time limit comes from it).
+bench-gradescope:
+	@$(PYTHON) tools/grade gradescope-bench
 
 # GitHub Classroom: .github/workflows/classroom.yml for a template repository.
 github-classroom:

@@ -60,6 +60,9 @@ def _parser():
     zip_command.add_argument("--output", default=str(
         KIT_ROOT / "build" / "gradescope" / "autograder.zip"))
     zip_command.add_argument("--exercise", "-e", action="append")
+    commands.add_parser("gradescope-bench", help="time Gradescope's run on a "
+                        "whole correct submission and on the stubs, one core "
+                        "each")
     run = commands.add_parser("gradescope-run",
                               help="what run_autograder runs on Gradescope")
     run.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"))
@@ -117,6 +120,9 @@ def main(argv):
             from . import gradescope
             print(gradescope.build_zip(args.output, args.exercise))
             return 0
+        if args.command == "gradescope-bench":
+            from . import gradescope
+            return gradescope.bench_one_core()
         if args.command == "gradescope-run":
             from . import gradescope
             return gradescope.run(args.root, args.exercise,

@@ -178,10 +178,11 @@ def problems(data):
     return found
 
 
-def local_run(files, exercises, root, run_setup=False):
+def local_run(files, exercises, root, run_setup=False, cpu=None):
     """Lays out `root` as Gradescope does (source/ from a fresh zip,
     submission/ with `files`, results/), runs run_autograder there (and
-    setup.sh first if asked) and returns its results.json."""
+    setup.sh first if asked; on core `cpu` alone if given) and returns its
+    results.json."""
     for folder in ("source", "submission", "results"):
         os.makedirs(os.path.join(root, folder))
     archive = build_zip(os.path.join(root, "autograder.zip"), exercises)
@@ -196,7 +197,48 @@ def local_run(files, exercises, root, run_setup=False):
     if run_setup:
         subprocess.run(["bash", os.path.join(root, "source", "setup.sh")],
                        env=environment, check=True)
+    pin = None if cpu is None else lambda: os.sched_setaffinity(0, {cpu})
     subprocess.run([os.path.join(root, "run_autograder")], env=environment,
-                   check=True)
+                   check=True, preexec_fn=pin)
     with open(os.path.join(root, "results", "results.json"), encoding="utf-8") as handle:
         return json.load(handle)
+
+
+def _whole_submission(which):
+    """Every file a student edits, from the solutions or the stubs."""
+    files = {}
+    for exercise in manifest.load():
+        folder = exercise.solution_dir if which == "solution" else exercise.exercise_dir
+        files.update({name: folder / name for name in exercise.edit})
+    return files
+
+
+def bench_one_core():
+    """make bench-gradescope: how long Gradescope takes to grade a whole
+    correct submission and a submission of untouched stubs, each on one core
+    of its own (both at once, one per core: the course sets one time limit
+    for both).  A benchmark: the figures go into the README by hand."""
+    import concurrent.futures
+    import time
+
+    def timed(which, cpu):
+        root = tempfile.mkdtemp(prefix=f"threadlings-gs-{which}-")
+        started = time.monotonic()
+        try:
+            data = local_run(_whole_submission(which), None,
+                             os.path.join(root, "autograder"), cpu=cpu)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        return which, time.monotonic() - started, data
+
+    cpus = sorted(os.sched_getaffinity(0))
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        runs = [pool.submit(timed, which, cpus[i % len(cpus)])
+                for i, which in enumerate(("solution", "stub"))]
+        for run in runs:
+            which, seconds, data = run.result()
+            print(f"{which}: {seconds:.0f} s on one core, score "
+                  f"{data.get('score')} of "
+                  f"{sum(t['max_score'] for t in data.get('tests', []))}, "
+                  f"{len(data.get('tests', []))} tests")
+    return 0
