@@ -234,7 +234,7 @@ static atomic_long rounds_entered[THREADS];
 static atomic_int serial_threads[ROUNDS];
 static atomic_long violation_round; /* first round that broke a rule, + 1 */
 static atomic_long violation_seen;  /* what rounds_entered showed then */
-static atomic_long rounds_left;     /* progress, for the stall check */
+static atomic_long rounds_done;     /* progress, for the stall check */
 
 struct runner {
     struct async_call async;
@@ -257,7 +257,7 @@ static void *run_rounds(void *raw)
                     atomic_store(&violation_seen, entered);
             }
         }
-        atomic_fetch_add(&rounds_left, 1);
+        atomic_fetch_add(&rounds_done, 1);
     }
     return NULL;
 }
@@ -288,9 +288,9 @@ EXERCISE_TEST(barrier, works_for_ten_thousand_rounds_in_a_row, 30,
             done += async_is_done(&runners[i].async);
         if (done == THREADS)
             break;
-        long left = atomic_load(&rounds_left);
-        if (left != seen) {
-            seen = left;
+        long finished = atomic_load(&rounds_done);
+        if (finished != seen) {
+            seen = finished;
             last_progress = now_seconds();
         } else if (now_seconds() - last_progress > 3.0) {
             stuck = true;
@@ -298,13 +298,14 @@ EXERCISE_TEST(barrier, works_for_ten_thousand_rounds_in_a_row, 30,
         }
         sleep_seconds(0.005);
     }
-    long left = atomic_load(&rounds_left);
+    long finished = atomic_load(&rounds_done);
     cr_assert_not(stuck, "the threads got stuck after %ld of %d rounds (%d "
-                  "threads): some waiter never left its round.  The last "
-                  "thread must wake every waiter (broadcast), and a waiter "
-                  "that wakes after the next round has begun must still "
-                  "leave: wait for the round number to change, not for the "
-                  "count", left / THREADS, ROUNDS, THREADS);
+                  "threads): some waiter never left its round, or one left "
+                  "too early and was counted in the next.  The last thread "
+                  "must wake every waiter (broadcast); a waiter waits in a "
+                  "while loop (a wait can end with no broadcast at all) "
+                  "until the round number changes, not until the count "
+                  "does", finished / THREADS, ROUNDS, THREADS);
     for (int i = 0; i < THREADS; i++)
         async_finish(&runners[i].async);
     long bad_round = atomic_load(&violation_round);
