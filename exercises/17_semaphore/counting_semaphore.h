@@ -47,8 +47,9 @@ int semaphore_trywait(struct semaphore *semaphore);
  * CLOCK_MONOTONIC (clock_gettime(CLOCK_MONOTONIC, ...) plus the time to
  * wait).  Returns 0 once it took a unit (also when a unit is free at once,
  * whatever the deadline); ETIMEDOUT if the deadline passed first; EINVAL if
- * it had to wait and deadline->tv_nsec is not in 0..999,999,999.  On an
- * error the value is unchanged.
+ * it had to wait and deadline->tv_nsec is not in 0..999,999,999.  A unit
+ * posted just as the time runs out may be taken (0) or not (ETIMEDOUT):
+ * what counts is whether it took one.  On an error the value is unchanged.
  */
 int semaphore_timedwait(struct semaphore *semaphore,
                         const struct timespec *deadline);

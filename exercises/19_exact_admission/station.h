@@ -65,8 +65,10 @@ unsigned station_waiting(struct station *station);
 /*
  * For tests: makes station_board call hook(station, context) when the
  * passenger has seen a free seat and before it takes it, with the mutex
- * held.  A test uses the hook to let a second passenger try for the same
- * seat at exactly that moment.  NULL removes the hook.
+ * held; the hook does not release the mutex.  A test's hook pauses there:
+ * if a second passenger could reach the same seat meanwhile (because the
+ * check and the take are not in one critical section), the test sees two
+ * passengers at the seat.  NULL removes the hook.
  */
 void station_set_seat_hook(struct station *station, station_hook *hook,
                            void *context);
