@@ -575,10 +575,6 @@ def _plain(kind):
 
 
 def _explain(threads, kind, student_files, valgrind, spinners):
-    plain = "deadlock: every thread waits (for a lock, a condition, a join " \
-        "or a pipe) and none can move" if kind == "deadlock" else \
-        "spin: a thread keeps the CPU busy while every other thread waits " \
-        "for it"
     parts = []
     for pid in sorted({t.pid for t in threads}):
         stacks = _parse_stacks(_run_gdb(pid, valgrind))
@@ -592,14 +588,21 @@ def _explain(threads, kind, student_files, valgrind, spinners):
             if text:
                 parts.append(text)
     if not parts:
-        return plain
-    # The cause first (a mutex and its holder), then the student's other
-    # threads, then the test's.
-    parts.sort(key=lambda part: (", held by" not in part and
-                                 "already holds" not in part,
-                                 " in the test (" in part or
-                                 "pthread_join (workload.c" in part))
+        return _plain(kind)
+    parts.sort(key=_cause_first)
     return f"{kind}: " + "; ".join(_grouped(parts)[:5])
+
+
+def _cause_first(part):
+    """The cause first (a mutex and its holder), then the student's other
+    waits (a condition no one signals), then the student's joins (which
+    only wait for those), then the test's threads.  The progress line is
+    cut short: the line a student must look at has to come first."""
+    if " in the test (" in part or "pthread_join (workload.c" in part:
+        return 3
+    if ", held by" in part or "already holds" in part:
+        return 0
+    return 2 if " in pthread_join (" in part else 1
 
 
 def _grouped(parts):
