@@ -594,15 +594,18 @@ def _explain(threads, kind, student_files, valgrind, spinners):
 
 
 def _cause_first(part):
-    """The cause first (a mutex and its holder), then the student's other
-    waits (a condition no one signals), then the student's joins (which
-    only wait for those), then the test's threads.  The progress line is
-    cut short: the line a student must look at has to come first."""
+    """The cause first (a thread that waits for a mutex it holds itself,
+    then a mutex and its holder), then the student's other waits (a
+    condition no one signals), then the student's joins (which only wait
+    for those), then the test's threads.  The progress line is cut short:
+    the line a student must look at has to come first."""
     if " in the test (" in part or "pthread_join (workload.c" in part:
-        return 3
-    if ", held by" in part or "already holds" in part:
+        return 4
+    if "already holds" in part:
         return 0
-    return 2 if " in pthread_join (" in part else 1
+    if ", held by" in part:
+        return 1
+    return 3 if " in pthread_join (" in part else 2
 
 
 def _grouped(parts):
