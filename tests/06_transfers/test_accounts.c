@@ -114,20 +114,26 @@ EXERCISE_TEST(accounts, refused_transfer_moves_nothing_and_unlocks_both, 15,
 }
 
 EXERCISE_TEST(accounts, transfer_to_itself_does_not_deadlock, 15,
-              "a transfer from an account to itself never returned")
+              "a transfer from an account to itself never returned: when "
+              "from == to, lock the account once")
 {
     open_accounts(1, (long[]){100});
     struct call covered = {&accounts[0], &accounts[0], 60, -1};
     struct call too_much = {&accounts[0], &accounts[0], 500, -1};
     struct async_call first, second;
+    /* Waits of 9 s, more than the kit's hang watcher needs: a transfer
+     * that waits for itself (1 s) or retries for ever (3 s) is stopped by
+     * it, with its line named, before this test gives up. */
     async_start(&first, call_transfer, &covered);
-    cr_assert(async_wait(&first, 3.0), "account_transfer(a, a, 60) never "
-              "returned: it locked the same mutex twice, and a default mutex "
-              "is not recursive, so it waits for itself forever. When from == "
-              "to, lock the account once");
+    cr_assert(async_wait(&first, 9.0), "account_transfer(a, a, 60) never "
+              "returned: from and to are one account with one mutex, which "
+              "it already held after its first lock; locking it again (a "
+              "default mutex is not recursive) or waiting for it to come "
+              "free waits for itself forever. When from == to, lock the "
+              "account once");
     async_finish(&first);
     async_start(&second, call_transfer, &too_much);
-    cr_assert(async_wait(&second, 3.0), "account_transfer(a, a, 500) never "
+    cr_assert(async_wait(&second, 9.0), "account_transfer(a, a, 500) never "
               "returned: is the lock unlocked on the ERANGE path?");
     async_finish(&second);
     long balance = account_balance(&accounts[0]);
@@ -288,7 +294,9 @@ EXERCISE_TEST(accounts, opposite_transfers_never_deadlock, 20, DEADLOCK_MESSAGE)
     gate_open(&start_line);
     harness_wait_until_held(2, 1.0);
     harness_release_held();
-    bool there_done = async_wait(&moving_there, 6.0);
+    /* 10 s: long enough for the kit's hang watcher to see both movers
+     * blocked (it ignores waits that end within 5 s) and name their line. */
+    bool there_done = async_wait(&moving_there, 10.0);
     bool back_done = async_wait(&moving_back, 1.0);
     cr_assert(there_done && back_done, DEADLOCK_MESSAGE);
     async_finish(&moving_there);
@@ -367,7 +375,10 @@ EXERCISE_TEST(accounts, random_transfers_keep_the_total, 20,
         async_start(&calls[i], trade_randomly, &traders[i]);
     }
     gate_open(&start_line);
-    double give_up = now_seconds() + 6.0;
+    /* 8 s: long enough for the kit's hang watcher (it ignores waits that
+     * end within 5 s) to see stuck traders and name their line, and within
+     * the test's time limit. */
+    double give_up = now_seconds() + 8.0;
     bool all_done = true;
     for (int i = 0; i < TRADERS; i++) {
         double left = give_up - now_seconds();
