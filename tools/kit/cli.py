@@ -141,9 +141,11 @@ def _next_step(exercises, results, checks):
 
 
 def _progress_line(exercise, check, status, reason):
+    # Long enough for a hang's cause and the student's line after it (a
+    # few wrapped lines); the whole reason comes again at the end.
     reason = f": {reason}" if reason else ""
-    if len(reason) > 150:
-        reason = reason[:147] + "..."
+    if len(reason) > 320:
+        reason = reason[:317] + "..."
     print(f"  {exercise.name} {check}: {status}{reason}", file=sys.stderr,
           flush=True)
 
