@@ -3,10 +3,11 @@ import argparse
 import concurrent.futures
 import json
 import os
+import signal
 import sys
 
 from . import (build, doctor, feedback, hints, manifest, mutants, output,
-               registry, runner, student, table, timelimits, verify)
+               processes, registry, runner, student, table, timelimits, verify)
 from .paths import BUILD_ROOT, KIT_ROOT
 from .results import FAIL, PASS, SKIP
 
@@ -234,8 +235,20 @@ def _student_command(args):
                          lambda e: test(_test_args(e)))
 
 
+def _stop(signum, frame):
+    """Ctrl-C or a CI's cancel: the tests and workloads run in sessions of
+    their own, so they are killed here; exiting at once, not after the
+    worker threads finish what they started."""
+    processes.kill_running(for_good=True)
+    print(f"\nstopped (signal {signum}): nothing of the run is left running",
+          file=sys.stderr, flush=True)
+    os._exit(128 + signum)
+
+
 def main(argv):
     args = _parser().parse_args(argv)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _stop)
     try:
         if args.command == "test":
             return test(args)

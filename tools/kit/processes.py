@@ -68,11 +68,16 @@ def _wait(process, timeout, watcher):
 
 _running = set()                 # the process groups of runs in progress
 _running_lock = threading.Lock()
+_stopping = False                # set once: no run may start any more
 
 
-def kill_running():
-    """Kills every run in progress (Ctrl-C in `make watch`)."""
+def kill_running(for_good=False):
+    """Kills every run in progress (Ctrl-C in `make watch`); `for_good`
+    also refuses every later run (the kit is about to exit: each run is
+    in a session of its own, so nothing else would end it)."""
+    global _stopping
     with _running_lock:
+        _stopping = _stopping or for_good
         for process in list(_running):
             _kill_group(process)
 
@@ -89,11 +94,13 @@ def run(command, *, timeout, env=None, cwd=None, limits=(), pass_fds=(),
     full_env.update(env or {})
     started = time.monotonic()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(
-            limited, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-            env=full_env, cwd=cwd, start_new_session=True,
-            pass_fds=tuple(pass_fds))
-        with _running_lock:
+        with _running_lock:      # started and registered, or not at all
+            if _stopping:
+                raise KeyboardInterrupt("the kit is stopping")
+            process = subprocess.Popen(
+                limited, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                env=full_env, cwd=cwd, start_new_session=True,
+                pass_fds=tuple(pass_fds))
             _running.add(process)
         watcher = None if watch is None else hangs.Watcher(
             process.pid, watch, under_valgrind=command[0] == "valgrind")
