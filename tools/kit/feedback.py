@@ -121,8 +121,12 @@ def _load():
         return " ".join(handle.read().split()[:3])
 
 
+def _first(m):
+    return "-" if m.first_reason_s is None else f"{m.first_reason_s:.1f}"
+
+
 def _row(m):
-    first = "-" if m.first_reason_s is None else f"{m.first_reason_s:.1f}"
+    first = _first(m)
     got = m.problem or m.reason
     if not m.problem and not m.names_expected:
         got = f"does not name `{m.expected}`: {got}"
@@ -150,8 +154,7 @@ def bench_feedback(exercises):
         for kind, wrong in versions:
             m = measure(exercise, kind, wrong)
             measured.append(m)
-            print(f"{m.exercise} {m.kind} {m.name}: first reason "
-                  f"{m.first_reason_s if m.first_reason_s is None else round(m.first_reason_s, 1)} s, "
+            print(f"{m.exercise} {m.kind} {m.name}: first reason {_first(m)} s, "
                   f"whole run {m.whole_run_s:.1f} s", file=sys.stderr, flush=True)
     print(f"make test on wrong versions (targets: first reason <= "
           f"{FIRST_REASON_TARGET:.0f} s, whole run <= {WHOLE_RUN_TARGET:.0f} s; "

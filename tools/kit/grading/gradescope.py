@@ -9,11 +9,13 @@
          "stdout_visibility", "tests": [{"name", "number", "score",
          "max_score", "status", "output", "visibility"}]}
 """
+import concurrent.futures
 import json
 import os
 import shutil
 import subprocess
 import tempfile
+import time
 import traceback
 import zipfile
 
@@ -218,9 +220,6 @@ def bench_one_core():
     correct submission and a submission of untouched stubs, each on one core
     of its own (both at once, one per core: the course sets one time limit
     for both).  A benchmark: the figures go into the README by hand."""
-    import concurrent.futures
-    import time
-
     def timed(which, cpu):
         root = tempfile.mkdtemp(prefix=f"threadlings-gs-{which}-")
         started = time.monotonic()
