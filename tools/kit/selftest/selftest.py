@@ -27,7 +27,13 @@ def _problems(case, record):
     (exercise,) = record["exercises"]
     problems = []
     if "total" in case and record["total"] != case["total"]:
-        problems.append(f"total {record['total']}, expected {case['total']}")
+        # With why: a total that is off once in many runs must be readable
+        # from the log of that run (the scratch trees are gone by then).
+        why = "; ".join(f"{check} {result['status']}: {result['reason'][:300]}"
+                        for check, result in exercise["checks"].items()
+                        if result["status"] != "pass")
+        problems.append(f"total {record['total']}, expected {case['total']}"
+                        + (f" ({why})" if why else ""))
     for check, status in case.get("status", {}).items():
         got = exercise["checks"][check]["status"]
         if got != status:
