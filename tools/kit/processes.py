@@ -67,7 +67,9 @@ def _wait(process, timeout, watcher):
 
 
 _running = set()                 # the process groups of runs in progress
-_running_lock = threading.Lock()
+# Re-entrant: the stop handler (a signal, run in the main thread) may have
+# interrupted that thread inside `with _running_lock`.
+_running_lock = threading.RLock()
 _stopping = False                # set once: no run may start any more
 
 
