@@ -136,6 +136,22 @@ def _finding(check, report_text, student_files, stderr=""):
         reports.undefined_behaviour(stderr, student_files)
 
 
+# What Criterion's runner prints before it aborts (cr_panic, or an error
+# logged just before abort()): the code under test runs in its child, so
+# such a line is the tool's own failure, and the reason should say so.
+# nanomsg, its message library, ends with "<error> [<errno>] (<file>:<line>)".
+RUNNER_PANIC = re.compile(r"^(?:criterion: |\S*\[\S*ERR\S* *\] )?"
+                          r"((?:Could not|Runner returned|waiting for the "
+                          r"worker|finalizing the worker).*|"
+                          r".* \[\d+\] \(\S+:\d+\))$", re.M)
+
+
+def _runner_said(stderr):
+    said = RUNNER_PANIC.search(stderr or "")
+    return f"Criterion's runner stopped: {said.group(1).strip()}" \
+        if said else ""
+
+
 def _judge_test(check, entry, done, notes, found):
     """(status, cause, message, places) for one test run."""
     hint, notes, exited = notes
@@ -154,6 +170,7 @@ def _judge_test(check, entry, done, notes, found):
         return FAIL, EARLY_EXIT if exited else NO_REPORT, \
             "the test run ended without a report (exit status " \
             f"{done.returncode}): " + (notes[0] if notes else
+                                       _runner_said(done.stderr) or
                                        "did the code crash?"), []
     status, messages = entry.get("status"), entry.get("messages") or []
     if status == "PASSED":
@@ -187,16 +204,17 @@ def _run_one_test(check, binary, scratch, student_files, limit_for, suite, test)
                                         limit_for, suite, test)
     if result.cause == NO_REPORT and returncode == -signal.SIGABRT:
         # Criterion's runner (not the test: its crash is reported) died of
-        # SIGABRT before writing a report: seen a few times in hundreds of
-        # grading runs of correct code under heavy load, never in verify.
-        # The code under test runs in the runner's child, so this is the
-        # tool's failure, not a verdict: run the test once more.  A second
-        # run can only pass by passing the test.
+        # SIGABRT before writing a report.  The cause seen (a killed
+        # runner's socket, left by another user for the pid this runner
+        # got) is removed now (criterion_files.py); should any other
+        # remain, it is the tool's failure, not a verdict: the code under
+        # test runs in the runner's child.  So run the test once more; a
+        # second run can only pass by passing the test.
         again, _ = _run_test_once(check, binary, scratch, student_files,
                                   limit_for, suite, test)
         again.output = ("threadlings: the first run's Criterion runner "
-                        "aborted without a report; the test ran again\n" +
-                        again.output)
+                        f"aborted without a report ({result.message}); the "
+                        "test ran again\n" + again.output)
         return again
     return result
 

@@ -12,7 +12,7 @@ import tempfile
 import threading
 import time
 
-from . import hangs
+from . import criterion_files, hangs
 from .paths import FILE_SIZE_LIMIT
 
 OUTPUT_KEPT = 64 * 1024          # bytes of stdout/stderr kept for reports
@@ -113,6 +113,8 @@ def run(command, *, timeout, env=None, cwd=None, limits=(), pass_fds=(),
             _running.discard(process)
         _kill_group(process)
         process.wait()
+        if returncode is None or returncode < 0:   # killed: it left files
+            criterion_files.sweep()
         (stdout, out_cut), (stderr, err_cut) = _read_capped(out), _read_capped(err)
         return Completed(returncode, stdout, stderr, time.monotonic() - started,
                          out_cut or err_cut, hang and hang.reason,

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+from .. import criterion_files
 from ..paths import FILE_SIZE_LIMIT as KIT_FILE_SIZE_LIMIT
 from . import jail, sandbox, scoring, submissions, watchdog
 
@@ -76,6 +77,8 @@ def _run_jail(settings, slot, scratch, submitted, log_path, channel_path):
     worker.append(f"--test-jobs={settings.test_jobs}")
     if settings.full:
         worker.append("--full")
+    # Another user's leftovers would make this uid's runners abort.
+    criterion_files.sweep()
     command = sandbox.jail_command(slot, settings.limits, settings.network_prefix,
                                    settings.grade_script, worker, channel)
     deadline = time.monotonic() + settings.limits.submission_seconds
