@@ -47,7 +47,7 @@ int main(int argc, char **argv)
         tasks[i] = (struct blocking_task){wait_task, &seconds};
 
     printf("note\tWhat to see: one after another takes 3 s; in threads about "
-           "1 s (still 3 s: the tasks do not run in threads yet).\n"
+           "1 s (if it is still 3 s, the tasks do not run in threads yet).\n"
            "note\tCPU near 0 s: the waits sleep; CPU in seconds: they spin "
            "(blocking_wait loops on the clock).\n");
     bench_table("io04", "s", "Three blocking tasks of 1 s each: "
