@@ -110,7 +110,7 @@ EXERCISE_TEST(io_bound, three_half_second_waits_take_about_half_a_second, 15,
               "must not return before its tasks have finished", elapsed);
     /* One after another they take 1.5 s; overlapped about 0.5 s.  The bound
      * leaves 0.75 s for a slow, loaded machine to start three threads. */
-    cr_assert(elapsed < 1.25, "3 waits of 0.5 s took %.2f s, as if they ran "
+    cr_assert(elapsed < 1.25, "3 waits of 0.5 s took %.1f s, as if they ran "
               "one after another (1.5 s): their waits should overlap, about "
               "0.5 s in all", elapsed);
 }
@@ -253,10 +253,10 @@ EXERCISE_TEST(io_bound, blocking_wait_sleeps_without_using_the_cpu, 10,
     /* A spinning wait never blocks, however loaded the machine is (then
      * it may get little CPU, but it never gives the CPU up by itself). */
     cr_assert(switches > 0, "blocking_wait(0.4) never blocked: it kept "
-              "running (using %.3f s of CPU) instead of sleeping; a waiting "
+              "running (using %.1f s of CPU) instead of sleeping; a waiting "
               "thread should sleep (nanosleep), not check the clock in a loop",
               cpu);
-    cr_assert(cpu < 0.05, "blocking_wait(0.4) kept the CPU busy for %.3f s: "
+    cr_assert(cpu < 0.05, "blocking_wait(0.4) kept the CPU busy for %.2f s: "
               "a waiting thread should sleep (nanosleep), not check the clock "
               "in a loop", cpu);
 }

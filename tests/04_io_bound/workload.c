@@ -61,7 +61,7 @@ static void check_waits_overlap(void)
     workload_check(error == 0, "run_blocking_tasks failed with %d", error);
     /* One after another: 0.9 s.  Overlapped: about 0.3 s. */
     workload_check(elapsed >= 0.295 && elapsed < 0.75,
-                   "3 waits of 0.3 s took %.3f s (expected about 0.3 s: "
+                   "3 waits of 0.3 s took %.1f s (expected about 0.3 s: "
                    "the waits should overlap)", elapsed);
 }
 

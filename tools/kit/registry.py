@@ -47,9 +47,12 @@ SANITIZER_ENV = {
     "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:log_path={report}",
     # history_size=4: with the default, the stack of an access made long
     # before the race is lost about 1 run in 10, and the reason cannot name
-    # the unlocked read.
+    # the unlocked read.  suppress_equal_addresses=0: every pair of places
+    # that race on a variable is reported, not only the pair a run meets
+    # first, so the reason can be chosen the same way every run.
     "TSAN_OPTIONS": "exitcode=66:halt_on_error=0:second_deadlock_stack=1:"
-                    "history_size=4:log_path={report}",
+                    "history_size=4:suppress_equal_addresses=0:"
+                    "log_path={report}",
 }
 
 HELGRIND_SUPPRESSIONS = KIT_ROOT / "tests" / "harness" / "helgrind.supp"

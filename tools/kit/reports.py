@@ -95,6 +95,7 @@ def _explain(kind, accesses, sources):
     if meaning:
         lines.append(f"what it means: {meaning}")
     unlocked = [a for a in accesses if a.locked is False]
+    names = _thread_names(accesses)
     for access in accesses:
         if not access.place:
             continue
@@ -105,37 +106,65 @@ def _explain(kind, accesses, sources):
         code = _source_line(sources, access.place)
         lines.append(f"{access.place.file}:{access.place.line}" +
                      (f": {code}" if code else ""))
-        lines.append(f"    {access.what} by {access.who}" +
+        lines.append(f"    {access.what} by {names[access.who]}" +
                      (f", {held}" if held else "") +
                      f" (in {access.place.function}){blame}")
     return lines
 
 
-def _culprit(accesses, student_files):
-    """The access in the student's files to name first: the one made without
-    a lock, if the others held one; else the first."""
-    placed = [a for a in accesses if a.place and a.place.file in student_files]
+def _thread_names(accesses):
+    """'the main thread', 'a thread', 'another thread': the tools number
+    threads in the order they happened to start, which differs from run to
+    run; the explanation should not."""
+    names, others = {}, ["a thread", "another thread", "a third thread"]
+    for access in accesses:
+        if access.who in names:
+            continue
+        if access.who.lower() in ("main thread", "thread #1"):
+            names[access.who] = "the main thread"
+        elif re.fullmatch(r"thread (T|#)\d+", access.who, re.I):
+            names[access.who] = others.pop(0) if others else "one more thread"
+        else:
+            names[access.who] = access.who    # "an earlier call"
+    return names
+
+
+def _place_key(access):
+    place = access.place
+    return (place.file, place.line) if place else ("~", 0)
+
+
+def _ordered(accesses, student_files):
+    """The accesses in the student's files, the one to fix first: the one
+    made without a lock when the others held one, else in file and line
+    order (not in the order the tool saw them, which varies from run to
+    run)."""
+    placed = sorted((a for a in accesses
+                     if a.place and a.place.file in student_files),
+                    key=_place_key)
     unlocked = [a for a in placed if a.locked is False]
     if unlocked and len(unlocked) < len(placed):
-        return unlocked[0]
-    return placed[0] if placed else None
+        placed.remove(unlocked[0])
+        placed.insert(0, unlocked[0])
+    return placed
 
 
-def _sides(kind, accesses):
-    """For a data race between two accesses, a one-line account with the
-    access that held no lock first (that is the one to fix, whichever of the
-    two the tool saw second): ': a read in f (x.c:3) holds no lock and races
-    with a write in g (x.c:9)'; '' otherwise."""
+def _sides(kind, accesses, student_files):
+    """For a data race, a one-line account of the access to fix: the one
+    that held no lock (whichever of the two the tool saw second): ': a read
+    in f (x.c:3) holds no lock and races with another thread'.  The other
+    side is in the explanation: which access a run happens to collide with
+    first varies from run to run, and the reason should not."""
     if "data race" not in kind.lower() or len(accesses) != 2 or \
             not all(a.place for a in accesses):
         return ""
-    first, second = accesses
-    if first.locked and second.locked is False:
-        first, second = second, first
-    verb = lambda access: access.what.split()[-1]     # "previous write": write
+    ordered = _ordered(accesses, student_files) or \
+        sorted(accesses, key=_place_key)
+    first = ordered[0]
+    verb = first.what.split()[-1]     # "previous write": write
     held = " holds no lock and" if first.locked is False else ""
-    return f": a {verb(first)} in {first.place}{held} races with a " \
-        f"{verb(second)} in {second.place}"
+    return f": a {verb} in {first.place}{held} races with another thread " \
+        "(both places below)"
 
 
 TSAN_ACCESS = re.compile(
@@ -196,26 +225,67 @@ def _variable(pattern, text):
     return f" on the variable '{found.group(1)}'" if found else ""
 
 
+def _rank(kind):
+    """Which kind of report to show first when a run has several: the
+    order of LESSONS (a race before a leaked thread), unknown kinds last."""
+    return next((rank for rank, (pattern, _) in enumerate(LESSONS)
+                 if pattern.search(kind)), len(LESSONS))
+
+
+def _choose(candidates):
+    """The report to show out of all a run wrote: one on the student's own
+    lines first, then by kind, then by the student's file and line.  Never
+    'the first one': which race a run meets first varies from run to run,
+    and a reason should be the same text every time (the full reports stay
+    in results.json)."""
+    def key(candidate):
+        kind, finding, accesses = candidate
+        lines = [(p.file, p.line) for p in finding.places]
+        return (not finding.places, _rank(kind),
+                [_place_key(a) for a in accesses] or lines, finding.message)
+    return min(candidates, key=key)[1] if candidates else None
+
+
+def _tsan_candidate(kind, tool, report, student_files):
+    frames = SANITIZER_FRAME.findall(report)
+    accesses = _tsan_accesses(report, student_files)
+    ordered = _ordered(accesses, student_files)
+    where = str(ordered[0].place) if ordered else \
+        _first_frame_in(frames, student_files)
+    races = [a for a in accesses if "lock of" not in a.what]
+    finding = Finding(f"{tool}: {kind}" + _variable(TSAN_VARIABLE, report) +
+                      (f" in {where}" if where else "") +
+                      _sides(kind, races, student_files),
+                      _places(frames, student_files),
+                      _explain(kind, _explained(kind, accesses, ordered),
+                               student_files))
+    return kind, finding, ordered
+
+
+def _explained(kind, accesses, ordered):
+    """The accesses in the order to explain them: for a race, the student's,
+    the one to fix first, then the rest by place; for a lock order, as the
+    tool told the story."""
+    if "data race" not in kind.lower():
+        return accesses
+    rest = sorted((a for a in accesses if a not in ordered), key=_place_key)
+    return ordered + rest
+
+
 def sanitizer_finding(stderr, student_files):
     """'ThreadSanitizer: data race in worker (counter.c:12)', or None.
     `student_files`: {file name: path} of the student's files."""
-    headline = SANITIZER_HEADLINE.search(stderr)
-    if headline:
+    headlines = list(SANITIZER_HEADLINE.finditer(stderr))
+    candidates = []
+    for number, headline in enumerate(headlines):
         tool, kind = headline.groups()
-        report = stderr[headline.start():]
+        stop = headlines[number + 1].start() if number + 1 < len(headlines) \
+            else len(stderr)
+        report = stderr[headline.start():stop]
         end = report.find("\nSUMMARY:")
         report = report[:end] if end > 0 else report
-        frames = SANITIZER_FRAME.findall(report)
-        accesses = _tsan_accesses(report, student_files)
-        culprit = _culprit(accesses, student_files)
-        where = str(culprit.place) if culprit else \
-            _first_frame_in(frames, student_files)
-        races = [a for a in accesses if "lock of" not in a.what]
-        return Finding(f"{tool}: {kind}" + _variable(TSAN_VARIABLE, stderr) +
-                       (f" in {where}" if where else "") + _sides(kind, races),
-                       _places(frames, student_files),
-                       _explain(kind, accesses, student_files))
-    return undefined_behaviour(stderr, student_files)
+        candidates.append(_tsan_candidate(kind, tool, report, student_files))
+    return _choose(candidates) or undefined_behaviour(stderr, student_files)
 
 
 def undefined_behaviour(text, student_files):
@@ -287,6 +357,7 @@ def _helgrind_accesses(lines, student_files):
 
 def helgrind_finding(stderr, student_files):
     """'helgrind: Possible data race ... in worker (counter.c:12)', or None."""
+    candidates = []
     for block in _helgrind_blocks(stderr):
         if NOT_AN_ERROR.match(block[0]):
             continue
@@ -294,17 +365,24 @@ def helgrind_finding(stderr, student_files):
         if not headlines:
             continue
         start = block.index(headlines[0])
-        headline = re.sub(r" at 0x[0-9A-F]+|\"0x[0-9A-F]+ before 0x[0-9A-F]+\" ",
-                          "", headlines[0])
+        # Addresses and thread numbers differ from run to run.
+        headline = re.sub(r" at 0x[0-9A-F]+|\"0x[0-9A-F]+ before 0x[0-9A-F]+\" "
+                          r"| by thread #\d+| during \w+ of size \d+", "",
+                          headlines[0])
+        headline = re.sub(r"^Thread #\d+(: )?",
+                          lambda m: "" if m.group(1) else "a thread", headline)
         text = "\n".join(block[start:])
         frames = HELGRIND_FRAME.findall(text)
         accesses = _helgrind_accesses(block[start:], student_files)
-        culprit = _culprit(accesses, student_files)
-        where = str(culprit.place) if culprit else \
+        ordered = _ordered(accesses, student_files)
+        where = str(ordered[0].place) if ordered else \
             _first_frame_in(frames, student_files)
-        return Finding("helgrind: " + headline + _variable(HELGRIND_VARIABLE, text) +
-                       (f" in {where}" if where else "") +
-                       _sides(headline, accesses),
-                       _places(frames, student_files),
-                       _explain(headline, accesses, student_files))
-    return None
+        candidates.append((headline, Finding(
+            "helgrind: " + headline + _variable(HELGRIND_VARIABLE, text) +
+            (f" in {where}" if where else "") +
+            _sides(headline, accesses, student_files),
+            _places(frames, student_files),
+            _explain(headline, _explained(headline, accesses, ordered),
+                     student_files)),
+            ordered))
+    return _choose(candidates)
