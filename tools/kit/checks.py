@@ -12,7 +12,7 @@ import secrets
 import signal
 import threading
 
-from . import processes, reports
+from . import processes, reports, wakeups
 from .results import (ASSERTION, CRASH, DEADLOCK, EARLY_EXIT, FAIL, NO_REPORT,
                       OUTPUT_FLOOD, PASS, PASSED, SANITIZER, SPIN, TIMEOUT,
                       WRONG_RESULT, TestResult, failed, from_tests)
@@ -43,16 +43,20 @@ def list_tests(binary):
 HANG_HINT, EARLY_EXIT_NOTE = "if-it-hangs: ", "early-exit: "
 
 
+def _note_lines(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return [line.rstrip("\n") for line in handle]
+    except FileNotFoundError:
+        return []
+
+
 def _read_notes(path):
     """(hang hint, notes, whether a note says the code exited early): the
     harness's notes file of one test run (tests/harness/notes.c)."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            lines = [line.rstrip("\n") for line in handle]
-    except FileNotFoundError:
-        return "", [], False
+    lines = _note_lines(path)
     hint = next((l[len(HANG_HINT):] for l in lines if l.startswith(HANG_HINT)), "")
-    notes = [l for l in lines if not l.startswith(HANG_HINT)]
+    notes = [l for l in lines if not l.startswith((HANG_HINT, wakeups.NOTE))]
     exited = any(l.startswith(EARLY_EXIT_NOTE) for l in notes)
     return hint, [l.removeprefix(EARLY_EXIT_NOTE) for l in notes], exited
 
@@ -240,9 +244,13 @@ def _run_test_once(check, binary, scratch, student_files, limit_for, suite,
     status, cause, message, places = _judge_test(
         check, _criterion_status(stem + ".json", suite, test), done,
         _read_notes(stem + ".notes"), found)
+    details = found.details if found and status != PASS else []
+    if status != PASS and not details:
+        woken, details = wakeups.if_guarded_waits(
+            _note_lines(stem + ".notes"), binary, student_files)
+        places = places or woken
     return TestResult(f"{suite}/{test}", status, cause, message, places,
-                      report_text + done.stdout + done.stderr,
-                      found.details if found and status != PASS else [],
+                      report_text + done.stdout + done.stderr, details,
                       round(done.seconds, 3)), done.returncode
 
 
