@@ -41,6 +41,8 @@ def list_tests(binary):
 
 
 HANG_HINT, EARLY_EXIT_NOTE = "if-it-hangs: ", "early-exit: "
+# Written by Criterion's runner (tests/harness/assertion_notes.c).
+FAILED_ASSERTION = "assertion-failed: "
 
 
 def _note_lines(path):
@@ -52,13 +54,18 @@ def _note_lines(path):
 
 
 def _read_notes(path):
-    """(hang hint, notes, whether a note says the code exited early): the
-    harness's notes file of one test run (tests/harness/notes.c)."""
+    """(hang hint, notes, whether a note says the code exited early, failed
+    assertions): the harness's notes file of one test run
+    (tests/harness/notes.c)."""
     lines = _note_lines(path)
     hint = next((l[len(HANG_HINT):] for l in lines if l.startswith(HANG_HINT)), "")
-    notes = [l for l in lines if not l.startswith((HANG_HINT, wakeups.NOTE))]
+    failed_assertions = [l[len(FAILED_ASSERTION):] for l in lines
+                         if l.startswith(FAILED_ASSERTION)]
+    notes = [l for l in lines if not l.startswith(
+        (HANG_HINT, wakeups.NOTE, FAILED_ASSERTION))]
     exited = any(l.startswith(EARLY_EXIT_NOTE) for l in notes)
-    return hint, [l.removeprefix(EARLY_EXIT_NOTE) for l in notes], exited
+    return hint, [l.removeprefix(EARLY_EXIT_NOTE) for l in notes], exited, \
+        failed_assertions
 
 
 def _short(message):
@@ -158,7 +165,7 @@ def _runner_said(stderr):
 
 def _judge_test(check, entry, done, notes, found):
     """(status, cause, message, places) for one test run."""
-    hint, notes, exited = notes
+    hint, notes, exited, failed_assertions = notes
     if done.hang:            # seen stuck for good, and stopped at once
         return FAIL, HANG_CAUSE[done.hang_kind], done.hang + \
             (f". {hint}" if hint else ""), []
@@ -192,6 +199,11 @@ def _judge_test(check, entry, done, notes, found):
     if messages == ["The test timed out."]:
         return FAIL, TIMEOUT, "timed out" + (f": {hint}" if hint else ""), []
     if messages == ["The test crashed."] or not messages:
+        if failed_assertions:
+            # It failed first, then crashed (a thread the failed test left
+            # running, say): the failed assertion is the reason.
+            return FAIL, ASSERTION, "; ".join(
+                _short(m) for m in failed_assertions[:2]), []
         if found:
             return FAIL, SANITIZER, found.message, crash_places
         if done.output_cut:
