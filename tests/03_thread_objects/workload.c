@@ -5,6 +5,60 @@
  * unlocked name counter, or a "current object" shared by all threads, is a
  * data race the checkers report.  At the end every automatic number from 1
  * up must have been given exactly once.
+ *
+ * Concurrency matrix (every public function, the functions that write the
+ * same state, and where they run at the same time):
+ *   thread_object_init  x init in other threads (the process's name
+ *                         counter)    test names_stay_unique_when_threads_
+ *                         create_at_once (8 creators released by a gate);
+ *                         main's rounds (4 creators, given names mixed in;
+ *                         under helgrind too)
+ *   thread_object_start x the object's own thread reading the state start
+ *                         writes      test joining_itself_is_refused (its
+ *                         self-join; by chance only: nothing holds start
+ *                         after pthread_create, and no workload part)
+ *                       x start, join of other objects (nothing shared:
+ *                         each object's state is its own)   test names_
+ *                         stay_unique_when_threads_create_at_once; main's
+ *                         rounds (creators run their objects; not under
+ *                         helgrind, where main runs them)
+ *   thread_object_join  x the object's run, still running (join must wait
+ *                         for it)     main's rounds (sightings read without
+ *                         a lock after the join); test each_thread_sees_
+ *                         its_own_object_as_current (runs wait for all six)
+ *                       x join of the same object by its own thread
+ *                         (EDEADLK)   test joining_itself_is_refused
+ *                       x start, join of other objects: as for start
+ *   thread_object_current x the other objects' threads setting theirs
+ *                         test each_thread_sees_its_own_object_as_current
+ *                         (six running at once); main's rounds (each run
+ *                         checks it)
+ *   Start and join of one object from two threads at once: excluded by the
+ *   header's contract.
+ * Error paths and edges:
+ *   init: object NULL: EINVAL                no test
+ *   init: run NULL: EINVAL                   init_needs_a_run_function
+ *   init: name NULL: Thread-1, 2, 3          automatic_names_are_thread_1_
+ *                                            2_3
+ *   init: name copied, cut to 31 characters; CREATED
+ *                                            a_given_name_is_copied
+ *   init at once: each number once, none skipped
+ *                                            names_stay_unique_when_
+ *                                            threads_create_at_once; main
+ *                                            (the final check)
+ *   start of a STARTED or JOINED object: EINVAL
+ *                                            an_object_runs_at_most_once
+ *   start: pthread_create fails: its error, CREATED, startable again
+ *                                            failed_start_leaves_the_
+ *                                            object_startable
+ *   join of a never started object: EINVAL, state unchanged; join twice:
+ *   EINVAL                                   join_needs_a_started_
+ *                                            unjoined_object
+ *   join from the object's own thread: EDEADLK
+ *                                            joining_itself_is_refused
+ *   run on a new thread, with itself as current; current NULL on main
+ *                                            start_runs_the_object_on_a_
+ *                                            new_thread
  */
 #include "thread_object.h"
 #include "workload.h"

@@ -4,6 +4,64 @@
  * sets it, and latecomers look at the flag only after the set: with no
  * lock between the setter's write and a latecomer's read, a flag read
  * outside the mutex is a data race the checkers report.
+ *
+ * Concurrency matrix (every public function, the functions that write the
+ * same state, and where they run at the same time):
+ *   event_set           x event_set                  no test
+ *                       x event_clear                no test
+ *   event_clear         x event_set                  no test
+ *                         (main clears only after joining every thread)
+ *   event_is_set        x event_set    rounds (latecomer_asks: nothing
+ *                                      orders it after the setter)
+ *                       x event_clear                no test
+ *   event_wait          x event_set    rounds (3 plain waiters;
+ *                                      latecomer_waits, after the set);
+ *                                      tests wait_blocks_until_set,
+ *                                      set_wakes_every_waiter (5 seen
+ *                                      asleep), waiting_thread_sleeps_
+ *                                      instead_of_spinning
+ *                       x event_clear                no test
+ *     a set between the waiter's check and its sleep (two lock regions),
+ *     or a set that broadcasts, then sets the flag in a second lock
+ *     region: no test forces it
+ *   event_wait_timeout  x event_set    rounds (2 timed waiters, 60 s);
+ *                                      test timed_wait_returns_true_once_
+ *                                      set
+ *                       x event_clear                no test
+ *   injected spurious wake-ups (tests only, none in this workload):
+ *     wait_blocks_until_set, set_wakes_every_waiter, clear_makes_later_
+ *     waits_block, waiting_thread_sleeps_instead_of_spinning, timed_wait_
+ *     gives_up_after_its_timeout, timed_wait_returns_true_once_set
+ *   init/destroy: before and after the threads only (their contract).
+ * Error paths and edges:
+ *   init: a clear event                flag_follows_set_and_clear
+ *   init fails: its error, nothing left to destroy   no test
+ *   timed waits on CLOCK_MONOTONIC: deadline and condition on different
+ *     clocks                           timed_wait_gives_up_after_its_
+ *                                      timeout; both on CLOCK_REALTIME:
+ *                                      no test
+ *   set of a set event, clear of a clear one   flag_follows_set_and_clear
+ *   clear: later waits block           clear_makes_later_waits_block
+ *   a wait on a set event returns at once (event_wait; event_wait_timeout
+ *     (30 s) true)                     wait_returns_at_once_when_already_
+ *                                      set
+ *   every waiter wakes on one set      set_wakes_every_waiter
+ *   a waiter sleeps, no CPU            waiting_thread_sleeps_instead_of_
+ *                                      spinning, set_wakes_every_waiter;
+ *                                      timed: timed_wait_gives_up_after_
+ *                                      its_timeout (CPU), timed_wait_
+ *                                      returns_true_once_set (asleep)
+ *   time-out: false, not before the full time
+ *                                      timed_wait_gives_up_after_its_
+ *                                      timeout; rounds (0.001 s, false)
+ *   time-out: not long after the full time (no upper bound)   no test
+ *   seconds 0 on a clear event: false at once
+ *                                      timed_wait_gives_up_after_its_
+ *                                      timeout
+ *   seconds 0 or less on a set event: true        no test
+ *   seconds < 0: does not wait         no test
+ *   true once set while waiting        timed_wait_returns_true_once_set;
+ *                                      rounds
  */
 #include "event.h"
 #include "workload.h"

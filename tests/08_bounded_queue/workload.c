@@ -4,6 +4,65 @@
  * Every item must arrive exactly once, each producer's items in order, and
  * the size the consumers sample must never exceed the capacity.  Any field
  * touched outside the mutex is a data race the checkers report.
+ *
+ * Concurrency matrix (every public function, the functions that write the
+ * same state, and where they run at the same time):
+ *   queue_put    x put, get    each round (3 producers, 3 consumers);
+ *                              many_producers_and_consumers_lose_nothing;
+ *                              put_waits_for_room_while_full; room_made_by_
+ *                              a_get_wakes_the_waiting_producer
+ *                x close       close_wakes_every_waiting_producer (puts
+ *                              asleep first, functional only); under the
+ *                              checkers: no test (main closes only after
+ *                              joining the producers)
+ *   queue_get    x get, put    each round; many_producers_and_consumers_
+ *                              lose_nothing; get_waits_for_an_item_while_
+ *                              open; every_put_wakes_a_waiting_consumer and
+ *                              room_made_by_a_get_wakes_the_waiting_producer
+ *                              (two consumers, paused by the test)
+ *                x close       end of each round (main closes while the
+ *                              consumers get); close_wakes_every_waiting_
+ *                              consumer (gets asleep first); many_producers_
+ *                              and_consumers_lose_nothing
+ *   queue_close  x put, get    as above
+ *                x close       no test
+ *   queue_size   x put, get    each round (consumers sample it);
+ *                              many_producers_and_consumers_lose_nothing;
+ *                              put_waits_for_room_while_full and close_
+ *                              wakes_every_waiting_producer (a put waits)
+ *   the same calls on another queue: nothing shared (each queue's state is
+ *                              its own): no test
+ *   init/destroy: before and after the threads only (their contract).
+ * Error paths and edges:
+ *   capacity 0: EINVAL                 rejects_zero_capacity
+ *   malloc fails (or capacity * size overflows): ENOMEM, nothing left
+ *                                      no test
+ *   a pthread init fails: its error, nothing left      no test
+ *   get on an empty, open queue waits (a spurious wake-up injected)
+ *                                      get_waits_for_an_item_while_open
+ *   put on a full queue waits, size never above the capacity
+ *                                      put_waits_for_room_while_full;
+ *                                      close_wakes_every_waiting_producer;
+ *                                      each round (the sampled size)
+ *   put on a closed queue: EPIPE, the item not added
+ *                                      drains_items_left_after_close
+ *   put closed while waiting: EPIPE    close_wakes_every_waiting_producer
+ *   get after close: the items left, in order, then EPIPE with *item
+ *   untouched                          drains_items_left_after_close
+ *   close wakes every waiter, both sides
+ *                                      close_wakes_every_waiting_consumer,
+ *                                      close_wakes_every_waiting_producer
+ *   closing a closed queue changes nothing
+ *                                      no test (drains_items_left_after_
+ *                                      close closes twice, then checks only
+ *                                      the size)
+ *   first in, first out around the ring
+ *                                      keeps_items_in_order_around_the_ring
+ *   every put wakes a waiting consumer (not only the first)
+ *                                      every_put_wakes_a_waiting_consumer
+ *   a get's wake-up reaches the waiting producer
+ *                                      room_made_by_a_get_wakes_the_
+ *                                      waiting_producer
  */
 #include "queue.h"
 #include "workload.h"

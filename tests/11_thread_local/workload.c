@@ -6,6 +6,68 @@
  * contexts in the process (under ThreadSanitizer), so a key created without
  * pthread_once is a race it sees.  Each thread replaces its context once; every value
  * must be released exactly once, by its own thread.
+ *
+ * Concurrency matrix (every public function, the functions that write the
+ * same state, and where they run at the same time):
+ *   local_counter_add    x nothing shared: each thread's counter is its
+ *                          own; other threads adding at the same time:
+ *                          every round (8 threads); in a forced order:
+ *                          counters_of_two_threads_never_interfere
+ *   local_counter_value  x nothing shared (the same); every round;
+ *                          counters_of_two_threads_never_interfere
+ *   context_set  x context_set: the key's one-time set-up, in the first
+ *                  call of the process
+ *                          key_is_created_once_when_threads_race_to_use_it
+ *                          (the first pthread_key_create held until a
+ *                          second comes); the first round under
+ *                          ThreadSanitizer (under helgrind main uses the
+ *                          contexts first)
+ *                x context_get: the same set-up   see context_get
+ *                x nothing else shared: each thread's slot and record are
+ *                  its own; other threads setting at the same time: every
+ *                  round; only_threads_that_set_a_context_release_one
+ *   context_get  x context_set's one-time set-up
+ *                          only_threads_that_set_a_context_release_one
+ *                          (odd threads only get while even threads set,
+ *                          unsynchronised: overlap by chance, functional
+ *                          only); under the checkers: no test (every
+ *                          thread here sets before it gets)
+ *                x another thread's context_set (its own slot only)
+ *                          every round; contexts_of_two_threads_never_
+ *                          interfere (in a forced order)
+ *   the release functions: run in the thread that stored the value, at
+ *                  its end or on a replace: every round; context_is_
+ *                  released_once_when_its_thread_ends
+ * Error paths and edges:
+ *   value NULL: EINVAL, nothing stored context_set_rejects_null
+ *   the key's set-up fails (EAGAIN)    no test
+ *   an allocation fails (ENOMEM)       no test
+ *   every counter starts at 0          counter_starts_at_zero_in_every_new_
+ *                                      thread
+ *   the sum of this thread's amounts   counter_sums_what_its_thread_added;
+ *                                      every round
+ *   context_get: NULL before any set   contexts_of_two_threads_never_
+ *                                      interfere, only_threads_that_set_a_
+ *                                      context_release_one
+ *   released once when its thread ends (returns), by that thread
+ *                                      context_is_released_once_when_its_
+ *                                      thread_ends; every round
+ *   ... or calls pthread_exit          no test
+ *   replaced: the old value released at once
+ *                                      setting_again_releases_the_old_
+ *                                      context_at_once; every round
+ *   ... with the release function it was stored with
+ *                                      no test (every value is stored with
+ *                                      the same release function)
+ *   release NULL: nothing called       a_context_without_release_function_
+ *                                      is_dropped
+ *   a thread that set none releases nothing
+ *                                      only_threads_that_set_a_context_
+ *                                      release_one
+ *   set-up exactly once, many threads at once
+ *                                      key_is_created_once_when_threads_
+ *                                      race_to_use_it; the first round
+ *                                      (ThreadSanitizer only)
  */
 #include "thread_local.h"
 #include "workload.h"

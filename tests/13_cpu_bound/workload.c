@@ -4,6 +4,48 @@
  * and counts that often do not divide evenly.  Every partial sum must be
  * added to the total under a lock, and the total read only after every
  * thread was joined; the totals must be exact.
+ *
+ * Concurrency matrix (every public function, the functions that write the
+ * same state, and where they run at the same time):
+ *   sum_chunk     x nothing shared: each call only reads its own chunk;
+ *                   calls at the same time: both callers, every round;
+ *                   computes_the_chunks_at_the_same_time (4 at once)
+ *   parallel_sum  its threads x each other, adding partials to the total
+ *                   both callers, 1 to 6 threads a call; exact totals:
+ *                   sums_every_value_exactly, sums_every_value_when_the_
+ *                   count_does_not_divide (functional only)
+ *                 its threads x each other, computing (no lock held)
+ *                   computes_the_chunks_at_the_same_time (each chunk
+ *                   waits until all 4 are inside)
+ *                 its start loop x the threads reading their chunk records
+ *                   gives_each_thread_its_own_equal_chunk (new threads
+ *                   held until all are created)
+ *                 the total read x its threads' additions
+ *                   both callers (a read before the join races)
+ *                 x parallel_sum in another thread (nothing shared: the
+ *                   total and its lock belong to one call)
+ *                   the two callers, every round
+ *                 x its started threads, after a failed start
+ *                   failed_start_is_reported_after_joining_the_others
+ * Error paths and edges (*total unchanged on every error):
+ *   thread_count 0: EINVAL             zero_threads_is_an_error
+ *   an allocation fails: ENOMEM        no test
+ *   pthread_create fails (3rd of 4): EAGAIN after joining the 2 started,
+ *   no more starts, no thread left     failed_start_is_reported_after_
+ *                                      joining_the_others
+ *   every thread joined before a successful return
+ *                                      no test (only the failed start
+ *                                      counts the threads left)
+ *   count 0                            empty_input_sums_to_zero
+ *   count < thread_count: empty chunks, still one call each
+ *                                      gives_each_thread_its_own_equal_
+ *                                      chunk (3 in 5); sums_every_value_
+ *                                      when_the_count_does_not_divide
+ *   consecutive chunks, sizes within one, each value in one chunk, one
+ *   call per thread                    gives_each_thread_its_own_equal_
+ *                                      chunk
+ *   counts that do not divide          sums_every_value_when_the_count_
+ *                                      does_not_divide; both callers
  */
 #include "parallel_sum.h"
 #include "workload.h"

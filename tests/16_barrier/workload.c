@@ -6,6 +6,52 @@
  * orders the rounds makes those reads race-free and all equal to r.  Each
  * round must have exactly one serial thread.  Any field of the barrier
  * touched outside its mutex is a data race the checkers report.
+ *
+ * Concurrency matrix (every public function, the functions that write the
+ * same state, and where they run at the same time):
+ *   barrier_wait x barrier_wait, the same round
+ *                          the 8-thread part, every round; works_for_ten_
+ *                          thousand_rounds_in_a_row (4 threads); waits_for_
+ *                          the_last_thread_then_wakes_all (3 asleep, then
+ *                          the last)
+ *                x barrier_wait, the next round, while a waiter of the
+ *                  round before has not woken yet
+ *                          woken_thread_leaves_although_the_next_round_
+ *                          began (the waiter paused by the test, every
+ *                          run); the 8-thread part and works_for_ten_
+ *                          thousand_rounds_in_a_row (by chance)
+ *                x barrier_wait on another barrier: nothing shared (each
+ *                  barrier's state is its own)   no test
+ *   init/destroy: before and after the threads only (their contract).
+ * Error paths and edges:
+ *   count 0: EINVAL                    count_of_one_never_waits
+ *   a pthread init fails: its error, nothing left to destroy
+ *                                      no test
+ *   count 1: BARRIER_SERIAL_THREAD from every call
+ *                                      count_of_one_never_waits; the
+ *                                      barrier-of-one part
+ *   nobody returns before the last arrives (a spurious wake-up injected)
+ *                                      waits_for_the_last_thread_then_
+ *                                      wakes_all, waiting_thread_sleeps_
+ *                                      instead_of_spinning
+ *   exactly one BARRIER_SERIAL_THREAD a round, 0 in the others
+ *                                      waits_for_the_last_thread_then_
+ *                                      wakes_all; the serial thread alone
+ *                                      (others not checked for 0):
+ *                                      woken_thread_leaves_although_the_
+ *                                      next_round_began, works_for_ten_
+ *                                      thousand_rounds_in_a_row, the
+ *                                      8-thread part
+ *   ready for the next round at once   woken_thread_leaves_although_the_
+ *                                      next_round_began
+ *   a waiting thread sleeps, uses no CPU
+ *                                      waiting_thread_sleeps_instead_of_
+ *                                      spinning (CPU time); every test that
+ *                                      counts the threads asleep
+ *   rounds in order: nobody leaves before all entered, nobody two rounds
+ *   ahead                              works_for_ten_thousand_rounds_in_a_
+ *                                      row; the 8-thread part (slots read
+ *                                      after each round)
  */
 #include "barrier.h"
 #include "workload.h"

@@ -9,6 +9,79 @@
  *    unit posted must be taken.
  * Any access to the value outside the mutex is a data race the checkers
  * report.
+ *
+ * Concurrency matrix (every public function, the functions that write the
+ * same state, and where they run at the same time):
+ *   semaphore_wait      x wait, post        part 1 (4 threads); part 2 (2
+ *                         waiting threads, 3 posters); tests wait_blocks_
+ *                         at_zero_until_a_post, every_post_wakes_a_
+ *                         waiting_wait (2 waits paused while 2 posts go
+ *                         in), room_made_by_a_wait_wakes_the_waiting_post,
+ *                         many_threads_never_exceed_the_limit (6 threads)
+ *                       x trywait, timedwait   part 2 (the one thread
+ *                         that calls them)
+ *   semaphore_trywait   x wait, post        part 2; test trywait_and_
+ *                         timedwait_make_room_too (a post asleep at the
+ *                         maximum)
+ *                       x trywait, timedwait   no test (one thread calls
+ *                         them, one after the other)
+ *   semaphore_timedwait x wait, post        part 2; tests timed_wait_takes_
+ *                         a_unit_posted_while_it_waits, trywait_and_
+ *                         timedwait_make_room_too
+ *                       x timedwait, trywait   no test (as above)
+ *   semaphore_post      x post, wait        part 1; part 2 (3 posters, at
+ *                         the maximum when the takers lag); tests post_
+ *                         blocks_at_the_maximum_until_a_wait, room_made_
+ *                         by_a_wait_wakes_the_waiting_post, many_threads_
+ *                         never_exceed_the_limit
+ *                       x trywait, timedwait   part 2; test trywait_and_
+ *                         timedwait_make_room_too
+ *   semaphore_value     x wait, trywait, timedwait, post   part 2 (the
+ *                         sampler); the tests read it only while no other
+ *                         thread changes the value
+ *   init/destroy: before and after the threads only (their contract).
+ * Error paths and edges:
+ *   init: maximum 0, or value above maximum: EINVAL
+ *                          init_checks_its_arguments_and_trywait_takes_units
+ *   init: a pthread call fails (its error, nothing left to destroy)
+ *                          no test
+ *   trywait: 0 with a unit free; EAGAIN at 0, the value unchanged
+ *                          init_checks_its_arguments_and_trywait_takes_units
+ *   a wait at 0, a post at the maximum: still blocked after 0.7 s (a
+ *     spurious wake-up injected), asleep in a condition wait, on its way
+ *     once the other side comes
+ *                          wait_blocks_at_zero_until_a_post, post_blocks_
+ *                          at_the_maximum_until_a_wait
+ *   every post wakes a wait, not only the post that makes the value 1
+ *                          every_post_wakes_a_waiting_wait
+ *   the room a wait makes wakes the waiting post, not another wait
+ *                          room_made_by_a_wait_wakes_the_waiting_post
+ *   trywait and timedwait make room for a waiting post too
+ *                          trywait_and_timedwait_make_room_too
+ *   timedwait: ETIMEDOUT not before the deadline, without spinning, the
+ *     value unchanged; a past deadline: ETIMEDOUT at once; tv_nsec
+ *     1,000,000,000 when it must wait: EINVAL; a unit free and a past
+ *     deadline: 0          timed_wait_gives_up_at_its_deadline
+ *   timedwait: tv_nsec below 0 when it must wait: EINVAL
+ *                          no test
+ *   timedwait: a unit free and a bad tv_nsec: 0
+ *                          no test
+ *   timedwait: a unit posted as the time runs out is taken with 0 or left
+ *     with ETIMEDOUT, never taken with ETIMEDOUT
+ *                          no test
+ *   timedwait's deadline on CLOCK_MONOTONIC
+ *                          timed_wait_gives_up_at_its_deadline, timed_wait_
+ *                          takes_a_unit_posted_while_it_waits; part 2 (a
+ *                          deadline 30 s ahead)
+ *   waiting threads use no CPU
+ *                          waiting_threads_sleep_instead_of_spinning (wait,
+ *                          post), timed_wait_gives_up_at_its_deadline
+ *   the value never above the maximum
+ *                          part 2 (the sampler); post_blocks_at_the_
+ *                          maximum_until_a_wait
+ *   no more threads through than units
+ *                          many_threads_never_exceed_the_limit (peak at
+ *                          most 3); part 1 (the counter's total)
  */
 #include "counting_semaphore.h"
 #include "workload.h"

@@ -5,6 +5,61 @@
  * its entries are equal.  Only a lock that keeps writers alone makes that
  * race-free and every read consistent.  Any field of the lock touched
  * outside its mutex is a data race the checkers report.
+ *
+ * Concurrency matrix (every public function, the functions that write the
+ * same state, and where they run at the same time):
+ *   rwlock_read_lock    x read_lock, read_unlock   this workload (4
+ *                         readers); tests readers_hold_the_lock_together
+ *                         (4 in at once), writer_gets_in_despite_a_stream_
+ *                         of_readers (3), writers_are_alone_under_load (4)
+ *                       x write_lock, write_unlock   this workload (2
+ *                         writers); tests readers_wait_for_the_writer_
+ *                         then_all_enter (3 asleep as the writer leaves),
+ *                         no_new_reader_enters_while_a_writer_waits, the
+ *                         stream test, writers_are_alone_under_load
+ *   rwlock_read_unlock  x read_lock, read_unlock   this workload; tests
+ *                         writer_gets_in_despite_a_stream_of_readers,
+ *                         writers_are_alone_under_load
+ *                       x write_lock (waiting)     this workload; tests
+ *                         writer_waits_for_the_reader_inside, no_new_
+ *                         reader_enters_while_a_writer_waits, the stream
+ *                         test, writers_are_alone_under_load
+ *   rwlock_write_lock   x write_lock, write_unlock   this workload; tests
+ *                         writer_waits_for_the_writer_inside,
+ *                         writers_are_alone_under_load (2 writers)
+ *                       x read_lock, read_unlock   the rows above
+ *   rwlock_write_unlock x write_lock (waiting)     this workload; tests
+ *                         writer_waits_for_the_writer_inside,
+ *                         writers_are_alone_under_load
+ *                       x read_lock (waiting)      this workload; tests
+ *                         readers_wait_for_the_writer_then_all_enter,
+ *                         no_new_reader_enters_while_a_writer_waits
+ *   init/destroy: before and after the threads only (their contract).
+ * Error paths and edges:
+ *   init: a pthread call fails (its error, nothing left to destroy)
+ *                          no test
+ *   readers hold the lock together
+ *                          readers_hold_the_lock_together
+ *   a writer waits, asleep, for the reader inside (a spurious wake-up
+ *     injected), and the last reader out lets it in
+ *                          writer_waits_for_the_reader_inside (CPU
+ *                          measured)
+ *   a writer waits for the writer inside, and enters when it leaves
+ *                          writer_waits_for_the_writer_inside
+ *   readers wait, asleep, for the writer inside, and all enter when it
+ *     leaves               readers_wait_for_the_writer_then_all_enter
+ *   a new reader waits behind a waiting writer
+ *                          no_new_reader_enters_while_a_writer_waits
+ *   overlapping readers cannot keep a writer out (fewer than 100 overtake)
+ *                          writer_gets_in_despite_a_stream_of_readers
+ *   a writer alone; no reader beside a writer
+ *                          writers_are_alone_under_load; this workload
+ *   a writer waits while any of several readers is inside
+ *                          writers_are_alone_under_load; this workload (by
+ *                          chance: no test keeps a writer waiting while
+ *                          two readers leave one after the other)
+ *   two writers waiting: new readers stay out until both have been in
+ *                          no test
  */
 #include "rwlock.h"
 #include "workload.h"

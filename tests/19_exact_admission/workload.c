@@ -5,6 +5,57 @@
  * outside the mutex is a data race the checkers report.  The workload also
  * checks that each car's passengers number what it returned, and gives up
  * (instead of hanging) when the cars or the passengers never finish.
+ *
+ * Concurrency matrix (every public function, the functions that write the
+ * same state, and where they run at the same time):
+ *   station_board    x board, load_car    this workload (24 passengers and
+ *                      one car thread, every round); tests passenger_
+ *                      waits_for_a_car, car_takes_exactly_as_many_as_it_
+ *                      can (5 asleep, 3 seats), car_leaves_only_after_its_
+ *                      passengers_boarded (3 held while the car waits),
+ *                      last_seat_goes_to_one_passenger (2 for one seat,
+ *                      the first held at it by the seat hook), two_
+ *                      hundred_passengers_and_random_cars
+ *   station_load_car x board              the same places; a car with no
+ *                      seats beside 3 asleep: no_seats_or_nobody_waiting_
+ *                      returns_at_once
+ *                    x load_car           never (their contract: cars come
+ *                      one after the other)
+ *   station_waiting  x board              this workload (the observer, all
+ *                      the while); the tests read it only between cars
+ *   station_set_seat_hook x board         last_seat_goes_to_one_passenger
+ *                      (set while 2 passengers sleep in station_board,
+ *                      removed after the car); not in this workload, so
+ *                      no race checker sees the two together
+ *   init/destroy: before and after the threads only (their contract).
+ * Error paths and edges:
+ *   init: a pthread call fails (its error, nothing left to destroy)
+ *                          no test
+ *   nobody waiting, or no seats: 0 at once, and nobody boards
+ *                          no_seats_or_nobody_waiting_returns_at_once
+ *   exactly min(capacity, waiting): 3 of 5, then 2 with 10 seats
+ *                          car_takes_exactly_as_many_as_it_can; random
+ *                          cars: two_hundred_passengers_and_random_cars,
+ *                          this workload
+ *   the car leaves only once its passengers sat, asleep meanwhile
+ *                          car_leaves_only_after_its_passengers_boarded
+ *   the last seat goes to one passenger
+ *                          last_seat_goes_to_one_passenger
+ *   each car has exactly the passengers it returned; nobody boards a car
+ *     that left            two_hundred_passengers_and_random_cars; this
+ *                          workload
+ *   cars numbered 1, 2, 3 ..., empty cars too
+ *                          passenger_waits_for_a_car (car 1); two_hundred_
+ *                          passengers_and_random_cars, this workload (cars
+ *                          of 0 seats among them)
+ *   a passenger waits, asleep, until a car comes (a spurious wake-up
+ *     injected)            passenger_waits_for_a_car
+ *   station_waiting counts the passengers not seated
+ *                          passenger_waits_for_a_car, no_seats_or_nobody_
+ *                          waiting_returns_at_once, car_takes_exactly_as_
+ *                          many_as_it_can; this workload (0 at the end)
+ *   station_set_seat_hook(NULL) removes the hook
+ *                          no test
  */
 #include "station.h"
 #include "workload.h"

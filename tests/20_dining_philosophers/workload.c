@@ -8,6 +8,48 @@
  * at once: stopping at the first one would cut short the run in which the
  * checkers see the races that caused it, and the reason would depend on
  * which of the two came first.
+ *
+ * Concurrency matrix (every public function, the functions that write the
+ * same state, and where they run at the same time):
+ *   table_pick_up   x pick_up (forks, tickets)   this workload (5, all at
+ *                     once); tests all_grab_at_once_two_without_deadlock,
+ *                     all_grab_at_once_five_without_deadlock (everyone
+ *                     hungry at once), hungry_philosopher_between_greedy_
+ *                     neighbours_eats (1 waits while 0 and 2 take turns),
+ *                     put_down_wakes_both_neighbours (1 and 4 wait
+ *                     together)
+ *                   x put_down     this workload; tests neighbours_never_
+ *                     eat_at_once (1 asleep while 0 and 2 put down),
+ *                     put_down_wakes_both_neighbours, the greedy test,
+ *                     the all_grab_at_once tests
+ *   table_put_down  x pick_up, put_down   this workload; the all_grab_at_
+ *                     once tests; the greedy test (0 and 2)
+ *   table_set_fork_hook x pick_up  no test (set before the philosophers
+ *                     start, in the all_grab_at_once tests; never in this
+ *                     workload)
+ *   init/destroy: before and after the threads only (their contract).
+ * Error paths and edges:
+ *   init: fewer than 2 (1, 0): EINVAL; 2 make a table
+ *                          needs_at_least_two_philosophers
+ *   init: malloc fails (ENOMEM), a pthread call fails (its error); nothing
+ *     left to destroy      no test
+ *   neighbours never eat together, non-neighbours do (a spurious wake-up
+ *     injected)            neighbours_never_eat_at_once; this workload
+ *                          (counted, reported at the end)
+ *   a waiting philosopher sleeps (its CPU time measured)
+ *                          neighbours_never_eat_at_once
+ *   put_down lets both waiting neighbours go on
+ *                          put_down_wakes_both_neighbours
+ *   no deadlock with everyone holding one fork (the fork hook holds each
+ *     until all have one)  all_grab_at_once_two_without_deadlock (each the
+ *                          other's both neighbours), all_grab_at_once_
+ *                          five_without_deadlock
+ *   no deadlock under load this workload (gives up instead of hanging)
+ *   no starvation: while one waits, each neighbour starts at most one meal
+ *                          hungry_philosopher_between_greedy_neighbours_
+ *                          eats (it allows 2 each, not 1)
+ *   table_set_fork_hook(NULL) removes the hook
+ *                          no test
  */
 #include "table.h"
 #include "workload.h"
