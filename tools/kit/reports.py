@@ -234,15 +234,21 @@ def _rank(kind):
 
 def _choose(candidates):
     """The report to show out of all a run wrote: one on the student's own
-    lines first, then by kind, then by the student's file and line.  Never
+    lines first, then by kind, then the most complete, then by the
+    student's file and line.  Never
     'the first one': which race a run meets first varies from run to run,
     and a reason should be the same text every time (the full reports stay
     in results.json)."""
     def key(candidate):
         kind, finding, accesses = candidate
         lines = [(p.file, p.line) for p in finding.places]
-        return (not finding.places, _rank(kind),
-                [_place_key(a) for a in accesses] or lines, finding.message)
+        # A report whose two sides are known, one without a lock and one
+        # with, says the most; one with a side's stack lost, the least.
+        culprit_known = any(a.locked is False for a in accesses) and \
+            any(a.locked for a in accesses)
+        return (not finding.places, _rank(kind), not culprit_known,
+                -len(accesses), [_place_key(a) for a in accesses] or lines,
+                finding.message)
     return min(candidates, key=key)[1] if candidates else None
 
 
