@@ -242,6 +242,28 @@ EXERCISE_TEST(event, timed_wait_gives_up_after_its_timeout, 15,
                  "to wait it must only look at the flag", took);
 }
 
+/* The header promises deadlines on CLOCK_MONOTONIC.  A condition left on
+ * the wall clock, with deadlines also taken from the wall clock, passes
+ * every timing test and breaks when the wall clock steps: ask the
+ * condition itself which clock it reads. */
+EXERCISE_TEST(event, the_condition_times_out_on_the_monotonic_clock, 10,
+              "a wait on the event's condition variable with a monotonic "
+              "deadline never ended")
+{
+    init_event();
+    double waited =
+        harness_monotonic_wait_seconds(&event.changed, &event.mutex, 0.4);
+    cr_assert(waited >= 0.3, "a pthread_cond_timedwait on the event's "
+              "condition variable with a deadline 0.4 s ahead on "
+              "CLOCK_MONOTONIC returned after %.3f s: the condition times "
+              "out on CLOCK_REALTIME (the default), where that deadline is a "
+              "date long past.  In event_init, make it with a "
+              "pthread_condattr_t set by pthread_condattr_setclock("
+              "&attributes, CLOCK_MONOTONIC), and take deadlines from "
+              "clock_gettime(CLOCK_MONOTONIC): the wall clock can step",
+              waited);
+}
+
 EXERCISE_TEST(event, timed_wait_returns_true_once_set, 15,
               "event_wait_timeout(30 s) did not return after event_set")
 {

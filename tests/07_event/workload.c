@@ -7,13 +7,13 @@
  *
  * Concurrency matrix (every public function, the functions that write the
  * same state, and where they run at the same time):
- *   event_set           x event_set                  no test
- *                       x event_clear                no test
- *   event_clear         x event_set                  no test
- *                         (main clears only after joining every thread)
+ *   event_set           x event_set                  race phase (added)
+ *                       x event_clear                race phase (added)
+ *   event_clear         x event_set                  race phase (added;
+ *                         the rounds clear only after joining every thread)
  *   event_is_set        x event_set    rounds (latecomer_asks: nothing
  *                                      orders it after the setter)
- *                       x event_clear                no test
+ *                       x event_clear                race phase (added)
  *   event_wait          x event_set    rounds (3 plain waiters;
  *                                      latecomer_waits, after the set);
  *                                      tests wait_blocks_until_set,
@@ -27,7 +27,7 @@
  *   event_wait_timeout  x event_set    rounds (2 timed waiters, 60 s);
  *                                      test timed_wait_returns_true_once_
  *                                      set
- *                       x event_clear                no test
+ *                       x event_clear                race phase (added)
  *   injected spurious wake-ups (tests only, none in this workload):
  *     wait_blocks_until_set, set_wakes_every_waiter, clear_makes_later_
  *     waits_block, waiting_thread_sleeps_instead_of_spinning, timed_wait_
@@ -64,6 +64,7 @@
  *                                      rounds
  */
 #include "event.h"
+#include "interleavings.h"
 #include "workload.h"
 #include "clock.h"
 
@@ -142,6 +143,29 @@ static void run_round(int round)
                    "wait on a clear event returned true", round);
 }
 
+/* The race phase: two sets, a clear, is_set and a short timed wait, each
+ * in a thread of its own, overlapping (workload_race), so that a set or a
+ * clear that writes the flag without the mutex, or a read of it without
+ * the mutex, meets the other calls under the checkers (the rounds above
+ * clear only after every thread was joined). */
+static void race_set(void *unused) { (void)unused; event_set(&event); }
+static void race_clear(void *unused) { (void)unused; event_clear(&event); }
+static void race_is_set(void *unused) { (void)unused; (void)event_is_set(&event); }
+static void race_timed_wait(void *unused)
+{
+    (void)unused;
+    (void)event_wait_timeout(&event, 0.0001);
+}
+
+static void race_phase(void)
+{
+    race_function *const functions[] = {race_set, race_set, race_clear,
+                                        race_is_set, race_timed_wait};
+    void *const arguments[] = {NULL, NULL, NULL, NULL, NULL};
+    workload_race(functions, arguments, 5, workload_rounds(300, 30));
+    event_clear(&event);
+}
+
 int main(void)
 {
     int error = event_init(&event);
@@ -149,6 +173,7 @@ int main(void)
     const int rounds = workload_rounds(150, 30);
     for (int round = 0; round < rounds; round++)
         run_round(round);
+    race_phase();
     event_destroy(&event);
     workload_finished();
     return 0;

@@ -13,8 +13,8 @@
  *                              a_get_wakes_the_waiting_producer
  *                x close       close_wakes_every_waiting_producer (puts
  *                              asleep first, functional only); under the
- *                              checkers: no test (main closes only after
- *                              joining the producers)
+ *                              checkers: the race phase (added: the rounds
+ *                              close only after joining the producers)
  *   queue_get    x get, put    each round; many_producers_and_consumers_
  *                              lose_nothing; get_waits_for_an_item_while_
  *                              open; every_put_wakes_a_waiting_consumer and
@@ -25,7 +25,7 @@
  *                              consumer (gets asleep first); many_producers_
  *                              and_consumers_lose_nothing
  *   queue_close  x put, get    as above
- *                x close       no test
+ *                x close       the race phase (added)
  *   queue_size   x put, get    each round (consumers sample it);
  *                              many_producers_and_consumers_lose_nothing;
  *                              put_waits_for_room_while_full and close_
@@ -64,6 +64,7 @@
  *                                      room_made_by_a_get_wakes_the_
  *                                      waiting_producer
  */
+#include "interleavings.h"
 #include "queue.h"
 #include "workload.h"
 
@@ -168,6 +169,56 @@ static void run_round(int round, struct consumer *consumers)
     }
 }
 
+/* The race phase: put, get, size and two closes, each in a thread of its
+ * own, overlapping (workload_race), on a small queue: the first close
+ * comes while puts and gets are under way, so a put, get or close that
+ * reads `closed` (or the count) without the mutex meets the close's write
+ * under the checkers.  The rounds above close only after every producer
+ * was joined. */
+static struct queue race_queue;
+static int race_item;
+
+static void race_put(void *unused)
+{
+    (void)unused;
+    int error = queue_put(&race_queue, &race_item);
+    workload_check(error == 0 || error == EPIPE, "race phase: queue_put "
+                   "returned %d, expected 0 or EPIPE", error);
+}
+
+static void race_get(void *unused)
+{
+    (void)unused;
+    void *item;
+    int error = queue_get(&race_queue, &item);
+    workload_check(error == 0 || error == EPIPE, "race phase: queue_get "
+                   "returned %d, expected 0 or EPIPE", error);
+}
+
+static void race_size(void *unused)
+{
+    (void)unused;
+    workload_check(queue_size(&race_queue) <= 4, "race phase: the size of a "
+                   "queue of capacity 4 went above 4");
+}
+
+static void race_close(void *unused)
+{
+    (void)unused;
+    queue_close(&race_queue);
+}
+
+static void race_phase(void)
+{
+    int error = queue_init(&race_queue, 4);
+    workload_check(error == 0, "queue_init failed with %d", error);
+    race_function *const functions[] = {race_put, race_put, race_get,
+                                        race_size, race_close, race_close};
+    void *const arguments[] = {NULL, NULL, NULL, NULL, NULL, NULL};
+    workload_race(functions, arguments, 6, workload_rounds(500, 50));
+    queue_destroy(&race_queue);
+}
+
 int main(void)
 {
     items_per_producer = workload_rounds(3000, 300);
@@ -182,6 +233,7 @@ int main(void)
         run_round(round, consumers);
     for (int c = 0; c < CONSUMERS; c++)
         free(consumers[c].received);
+    race_phase();
     workload_finished();
     return 0;
 }
