@@ -24,6 +24,7 @@ valgrind) takes every thread's stack, and the reason names the student's
 file and line, and for a mutex the thread that holds it.
 """
 import dataclasses
+import functools
 import os
 import re
 import subprocess
@@ -105,15 +106,43 @@ def _is_criterion_runner(pid):
 
 def _tool_ranges(pid):
     """The code of a sanitizer runtime in the process: [(low, high)], empty
-    until its executable segment is mapped (ld.so maps it in steps)."""
-    ranges = []
+    until its executable segment is mapped (ld.so maps it in steps).  gcc
+    links the runtime as a library (libtsan.so); clang links it into the
+    program itself, whose code then counts as the tool's: a thread of the
+    program's own code in a system call is the runtime's (the student's
+    and the tests' code reach the kernel through the C library; the
+    object policy refuses system-call instructions)."""
+    ranges, own = [], []
+    program = os.path.realpath(f"/proc/{pid}/exe")
     for line in (_read(f"/proc/{pid}/maps") or "").splitlines():
         fields = line.split()
-        if len(fields) >= 6 and "x" in fields[1] and \
-                any(t in fields[5] for t in TOOL_LIBRARIES):
-            low, high = fields[0].split("-")
-            ranges.append((int(low, 16), int(high, 16)))
+        if len(fields) < 6 or "x" not in fields[1]:
+            continue
+        low, high = (int(v, 16) for v in fields[0].split("-"))
+        if any(t in fields[5] for t in TOOL_LIBRARIES):
+            ranges.append((low, high))
+        elif fields[5] == program:
+            own.append((low, high))
+    if not ranges and own and _has_static_sanitizer(program):
+        ranges = own
     return ranges
+
+
+@functools.lru_cache(maxsize=64)
+def _has_static_sanitizer_file(path, mtime, size):
+    # The runtime's C++ symbols: a program that only calls into libtsan.so
+    # names its C entry points (__tsan_read4), never these.
+    with open(path, "rb") as handle:
+        return b"_ZN11__sanitizer" in handle.read()
+
+
+def _has_static_sanitizer(path):
+    try:
+        status = os.stat(path)
+        return _has_static_sanitizer_file(path, status.st_mtime_ns,
+                                          status.st_size)
+    except OSError:
+        return False
 
 
 def _fd_kind(pid, fd):
