@@ -13,6 +13,8 @@
  *   account_withdraw   x deposit, withdraw     main phase; race phase;
  *                                              test_bank.c (held check)
  *   account_balance    x deposit, withdraw     race phase (workload_race)
+ *   The race phase runs its calls overlapping (workload_race), then every
+ *   pair in turn (workload_in_turn), which no schedule can keep apart.
  *   init/destroy/set_withdraw_hook: before and after the threads only
  *                                   (their contract).
  * The main phase alone did not race the readers: started last, the reader
@@ -131,6 +133,10 @@ static void race_readers_against_writers(void)
      * unlock and whatever the reader does next. */
     harness_yield_after_unlock(true);
     workload_race(functions, arguments, 5, workload_rounds(3000, 300));
+    /* And in turn: every pair one after the other, unordered for the
+     * checkers, so an unlocked access races on every run however the
+     * threads are scheduled. */
+    workload_in_turn(functions, arguments, 5, NULL);
     harness_yield_after_unlock(false);
     long value = counter_value(&counter);
     workload_check(value == value_before + race_increments,

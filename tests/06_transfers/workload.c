@@ -11,7 +11,9 @@
  * the same time, and the workload cannot hang on it.
  * Phase 3 (workload_race): one thread each transfers account 0 to itself,
  * deposits into it, withdraws from it, reads it, and transfers from it to
- * account 1, all overlapping, with a yield after every unlock.
+ * account 1, all overlapping, with a yield after every unlock; then every
+ * pair of those calls in turn (workload_in_turn), which no schedule can
+ * keep apart.
  *
  * Concurrency matrix (every public function, the functions that write the
  * same state, and where they run at the same time):
@@ -213,6 +215,10 @@ static void *race_one_account(void *unused)
     void *const arguments[] = {NULL, NULL, NULL, NULL, NULL};
     harness_yield_after_unlock(true);
     workload_race(functions, arguments, 5, workload_rounds(3000, 300));
+    /* And in turn: every pair one after the other, unordered for the
+     * checkers, so an unlocked access races on every run however the
+     * threads are scheduled. */
+    workload_in_turn(functions, arguments, 5, NULL);
     harness_yield_after_unlock(false);
     return NULL;
 }

@@ -7,7 +7,7 @@
  *
  * Concurrency matrix (every public function, the functions that write the
  * same state, and where they run at the same time):
- *   event_set           x event_set                  race phase (added)
+ *   event_set           x event_set                  race phase (added; also in turn)
  *                       x event_clear                race phase (added)
  *   event_clear         x event_set                  race phase (added;
  *                         the rounds clear only after joining every thread)
@@ -166,6 +166,20 @@ static void race_phase(void)
     event_clear(&event);
 }
 
+/* The same calls in turn (workload_in_turn): each pair one after the other
+ * on a clear event (no call waits: the timed wait gives up at once), so a
+ * flag written or read without the mutex races with the other call on
+ * every run, not only when the scheduler overlaps them. */
+static void clear_the_event(void) { event_clear(&event); }
+
+static void in_turn_phase(void)
+{
+    race_function *const functions[] = {race_set, race_clear, race_is_set,
+                                        race_timed_wait};
+    void *const arguments[] = {NULL, NULL, NULL, NULL};
+    workload_in_turn(functions, arguments, 4, clear_the_event);
+}
+
 int main(void)
 {
     int error = event_init(&event);
@@ -174,6 +188,7 @@ int main(void)
     for (int round = 0; round < rounds; round++)
         run_round(round);
     race_phase();
+    in_turn_phase();
     event_destroy(&event);
     workload_finished();
     return 0;

@@ -25,7 +25,7 @@
  *                              consumer (gets asleep first); many_producers_
  *                              and_consumers_lose_nothing
  *   queue_close  x put, get    as above
- *                x close       the race phase (added)
+ *                x close       the race phase (added; also in turn)
  *   queue_size   x put, get    each round (consumers sample it);
  *                              many_producers_and_consumers_lose_nothing;
  *                              put_waits_for_room_while_full and close_
@@ -219,6 +219,34 @@ static void race_phase(void)
     queue_destroy(&race_queue);
 }
 
+/* The same calls in turn (workload_in_turn): each pair one after the other
+ * on a fresh queue holding 2 items of 4, so no call waits (a get finds an
+ * item, a put finds room); an access made without the mutex then races
+ * with the other call's on every run, not only when the scheduler
+ * overlaps them. */
+static void fresh_race_queue(void)
+{
+    static bool made;
+    if (made)
+        queue_destroy(&race_queue);
+    int error = queue_init(&race_queue, 4);
+    workload_check(error == 0, "queue_init failed with %d", error);
+    made = true;
+    for (int i = 0; i < 2; i++)
+        workload_check(queue_put(&race_queue, &race_item) == 0,
+                       "queue_put on a queue of capacity 4 holding %d items "
+                       "failed", i);
+}
+
+static void in_turn_phase(void)
+{
+    race_function *const functions[] = {race_put, race_get, race_size,
+                                        race_close};
+    void *const arguments[] = {NULL, NULL, NULL, NULL};
+    workload_in_turn(functions, arguments, 4, fresh_race_queue);
+    queue_destroy(&race_queue);
+}
+
 int main(void)
 {
     items_per_producer = workload_rounds(3000, 300);
@@ -234,6 +262,7 @@ int main(void)
     for (int c = 0; c < CONSUMERS; c++)
         free(consumers[c].received);
     race_phase();
+    in_turn_phase();
     workload_finished();
     return 0;
 }

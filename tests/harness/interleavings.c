@@ -319,3 +319,61 @@ void workload_race(race_function *const functions[], void *const arguments[],
     free(racers);
     free(calls);
 }
+
+/* ---- calls in turn, unordered ------------------------------------------- */
+struct turn {
+    race_function *function;
+    void *argument;
+    atomic_int *after;         /* run once this is 1 (NULL: at once) */
+    atomic_int done;           /* 1 once the function has returned */
+};
+
+/* Relaxed accesses only, as in run_racer: the flag says "the first call has
+ * returned" without ordering the two calls for the checkers. */
+static void *run_turn(void *raw)
+{
+    struct turn *turn = raw;
+    if (turn->after)
+        while (!atomic_load_explicit(turn->after, memory_order_relaxed))
+            sched_yield();     /* under valgrind, lets the first thread run */
+    turn->function(turn->argument);
+    atomic_store_explicit(&turn->done, 1, memory_order_relaxed);
+    return NULL;
+}
+
+static void start_turn(pthread_t *thread, struct turn *turn)
+{
+    if (pthread_create(thread, NULL, run_turn, turn) != 0) {
+        fprintf(stderr, "threadlings: workload: pthread_create failed\n");
+        exit(1);
+    }
+}
+
+static void one_pair(race_function *first, void *first_argument,
+                     race_function *second, void *second_argument)
+{
+    /* Static, not on the stack: helgrind's exemption of the flag must not
+     * outlive it on memory the main thread reuses. */
+    static struct turn turns[2];
+    turns[0] = (struct turn){first, first_argument, NULL, 0};
+    turns[1] = (struct turn){second, second_argument, &turns[0].done, 0};
+    VALGRIND_HG_DISABLE_CHECKING(&turns[0].done, sizeof turns[0].done);
+    pthread_t threads[2];
+    start_turn(&threads[0], &turns[0]);
+    start_turn(&threads[1], &turns[1]);
+    pthread_join(threads[0], NULL);
+    pthread_join(threads[1], NULL);
+}
+
+void workload_in_turn(race_function *const functions[],
+                      void *const arguments[], int count, void (*reset)(void))
+{
+    for (int i = 0; i < count; i++)
+        for (int j = 0; j < count; j++) {
+            if (i == j)
+                continue;
+            if (reset)
+                reset();
+            one_pair(functions[i], arguments[i], functions[j], arguments[j]);
+        }
+}

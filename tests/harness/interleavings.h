@@ -15,6 +15,10 @@
  *  - Calls raced against each other: workload_race runs functions in
  *    threads whose calls overlap in time, with nothing between them that
  *    would hide a race from ThreadSanitizer or helgrind.
+ *  - Calls in turn: workload_in_turn runs every pair of functions one after
+ *    the other in two threads that nothing orders: an unlocked access races
+ *    with the other call on every run, not only when the scheduler
+ *    overlaps them.
  *  - Schedule shaking: THREADLINGS_SHAKE=seed adds seeded yields and short
  *    pauses after unlocks and before thread starts; the seed is printed
  *    with any failure of a workload, so the run can be replayed.
@@ -76,5 +80,20 @@ void harness_shake(void);
 typedef void race_function(void *argument);
 void workload_race(race_function *const functions[], void *const arguments[],
                    int count, long min_calls);
+/*
+ * Calls in turn, for every ordered pair (i, j), i != j: reset() (if not
+ * NULL), then functions[i](arguments[i]) in one thread and, once it has
+ * returned, functions[j](arguments[j]) in another.  The second thread learns
+ * that the first call returned from a relaxed flag, which orders nothing for
+ * ThreadSanitizer or helgrind: if the second call touches what the first
+ * wrote (or wrote what it read) and the code's own locks do not order them,
+ * that is a race on every run, however the threads are scheduled.
+ * workload_race leaves that to the scheduler: on a loaded machine one thread
+ * can make all its calls before another starts.  Each function must return
+ * without waiting for another call (reset() makes that possible: it runs
+ * on the main thread, before both threads start).
+ */
+void workload_in_turn(race_function *const functions[],
+                      void *const arguments[], int count, void (*reset)(void));
 
 #endif
