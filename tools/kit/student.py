@@ -160,10 +160,14 @@ def reset(exercise, force):
     return 0
 
 
-# What a student's copy leaves out: the answers and the kit's own proofs.
-NOT_FOR_STUDENTS = ("solutions", os.path.join("tests", "selftest"),
-                    os.path.join("tools", "kit", "selftest"), "build", ".git",
-                    ".ci", "compile_commands.json")
+# What a student's copy takes from the top of the kit: a list of what to
+# keep, not of what to leave out, so that nothing else lying there (a
+# stray build of a solution once was) goes to students.
+FOR_STUDENTS = ("exercises", "tests", "tools", "Makefile", "README.md",
+                ".clang-format", ".gitignore")
+# What it leaves out below those: the kit's own proofs.
+NOT_FOR_STUDENTS = (os.path.join("tests", "selftest"),
+                    os.path.join("tools", "kit", "selftest"))
 
 
 def student_copy(destination):
@@ -177,6 +181,8 @@ def student_copy(destination):
 
     def ignore(directory, names):
         relative = os.path.relpath(directory, KIT_ROOT)
+        if relative == ".":
+            return {n for n in names if n not in FOR_STUDENTS}
         return {n for n in names if n == "__pycache__" or
                 os.path.normpath(os.path.join(relative, n)) in NOT_FOR_STUDENTS}
     shutil.copytree(KIT_ROOT, destination, ignore=ignore)
