@@ -170,6 +170,22 @@ NOT_FOR_STUDENTS = (os.path.join("tests", "selftest"),
                     os.path.join("tools", "kit", "selftest"))
 
 
+def _stub(exercise, name):
+    """The stub as git has it, not as it lies in the working tree: an
+    instructor who solved an exercise in this checkout must not hand the
+    answer out.  Without git (a copy of a copy), the file as it is."""
+    path = f"exercises/{exercise.name}/{name}"
+    shown = subprocess.run(["git", "-C", str(KIT_ROOT), "show", f"HEAD:{path}"],
+                           capture_output=True)
+    if shown.returncode == 0:
+        current = (exercise.exercise_dir / name).read_bytes()
+        if current != shown.stdout:
+            print(f"student-copy: {path} differs from the stub in git; the "
+                  "copy gets the stub")
+        return shown.stdout
+    return (exercise.exercise_dir / name).read_bytes()
+
+
 def student_copy(destination):
     """The kit without solutions, mutants and self-tests: a folder and a
     .tar.gz beside it.  Its `make test` works; `make verify` says it needs
@@ -190,7 +206,11 @@ def student_copy(destination):
         kept = os.path.join(destination, "tools", "stubs", exercise.name)
         os.makedirs(kept)
         for name in exercise.edit:
-            shutil.copy(exercise.exercise_dir / name, kept)
+            stub = _stub(exercise, name)
+            for folder in (kept, os.path.join(destination, "exercises",
+                                              exercise.name)):
+                with open(os.path.join(folder, name), "wb") as handle:
+                    handle.write(stub)
     archive = shutil.make_archive(destination, "gztar",
                                   os.path.dirname(destination),
                                   os.path.basename(destination))
