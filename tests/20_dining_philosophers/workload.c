@@ -80,6 +80,12 @@ static void *philosopher(void *raw)
             first_meal_beside_a_neighbour = now_seconds();
         eating[i] = true;
         pthread_mutex_unlock(&record_mutex);
+        /* Each meal takes a moment, so that neighbours are hungry while
+         * this one eats on every run, however the machine schedules the
+         * threads: meals of no length let a loaded machine run the
+         * philosophers one after another, no one ever waited, and a
+         * pick_up that reads the forks without the mutex went unseen. */
+        sleep_seconds(0.0001);
         pthread_mutex_lock(&record_mutex);
         eating[i] = false;
         pthread_mutex_unlock(&record_mutex);
