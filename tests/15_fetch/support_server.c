@@ -31,6 +31,7 @@ struct test_server {
     pthread_mutex_t mutex;
     pthread_cond_t changed_cond;   /* open, gave_up or stopping changed */
     int open, peak, accepted;
+    int unclosed;                  /* accepted sockets not yet closed */
     int hold_target;
     double hold_give_up;           /* now_seconds() deadline */
     bool hold_reached;             /* hold_target were open at once */
@@ -51,6 +52,7 @@ static void connection_opened(struct test_server *server)
 {
     pthread_mutex_lock(&server->mutex);
     server->accepted++;
+    server->unclosed++;
     if (++server->open > server->peak)
         server->peak = server->open;
     if (server->hold_target > 0 && server->open >= server->hold_target)
@@ -63,6 +65,17 @@ static void connection_closed(struct test_server *server)
 {
     pthread_mutex_lock(&server->mutex);
     server->open--;
+    pthread_cond_broadcast(&server->changed_cond);
+    pthread_mutex_unlock(&server->mutex);
+}
+
+/* After close(fd): the server's descriptor is gone too, so a test that
+ * counts the process's descriptors once the server is idle sees only the
+ * client's. */
+static void descriptor_closed(struct test_server *server)
+{
+    pthread_mutex_lock(&server->mutex);
+    server->unclosed--;
     pthread_cond_broadcast(&server->changed_cond);
     pthread_mutex_unlock(&server->mutex);
 }
@@ -207,6 +220,7 @@ static void *server_thread(void *raw)
          * connections never runs ahead of the client's. */
         connection_closed(server);
         close(fd);
+        descriptor_closed(server);
     }
     return NULL;
 }
@@ -311,9 +325,9 @@ bool server_wait_idle(struct test_server *server, double seconds)
 {
     double give_up = now_seconds() + seconds;
     pthread_mutex_lock(&server->mutex);
-    while (server->open > 0 && now_seconds() < give_up)
+    while (server->unclosed > 0 && now_seconds() < give_up)
         wait_a_while(server, give_up - now_seconds());
-    bool idle = server->open == 0;
+    bool idle = server->unclosed == 0;
     pthread_mutex_unlock(&server->mutex);
     return idle;
 }

@@ -42,7 +42,8 @@ bool server_gave_up(struct test_server *server);
  * accepted in all, since the server started. */
 int server_peak(struct test_server *server);
 int server_accepted(struct test_server *server);
-/* Waits until no connection is open (the server closed every one). */
+/* Waits until no connection is open and the server has closed every
+ * socket it accepted. */
 bool server_wait_idle(struct test_server *server, double seconds);
 
 /* A port on 127.0.0.1 where nothing listens: bound once, then closed. */

@@ -70,7 +70,8 @@ int harness_uses_of_uncreated_threads(void);
 /* ---- what the process holds ------------------------------------------ */
 
 /* Open descriptors (entries of /proc/self/fd, the directory's own
- * descriptor included: the same each time). */
+ * descriptor included: the same each time), but for the kinds only
+ * Criterion's messaging makes (event descriptors, unix-domain sockets). */
 int harness_count_open_fds(void);
 /* Threads: count_process_threads and wait_for_thread_count (clock.h). */
 /* True if this process has no child at all, running or exited (zombie). */

@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -338,20 +340,40 @@ void __wrap_free(void *block)
 
 /* ---- what the process holds ---------------------------------------------- */
 
-static int count_entries(const char *directory)
+/* Criterion's own messaging (nanomsg) holds event descriptors and a
+ * unix-domain socket to the runner, and under load it can open and close
+ * some of them while a test runs (15's closes_every_socket once counted two
+ * more before fetch_all than after).  The code under test may create
+ * neither kind (the object policy allows no eventfd, epoll or socketpair,
+ * and 15 makes internet sockets), so they are not counted. */
+static bool the_runners(int directory, const char *name)
 {
-    DIR *entries = opendir(directory);
+    char target[64];
+    ssize_t length = readlinkat(directory, name, target, sizeof target - 1);
+    if (length <= 0)
+        return false;
+    target[length] = '\0';
+    if (strncmp(target, "anon_inode:", 11) == 0)
+        return true;
+    int domain = 0;
+    socklen_t size = sizeof domain;
+    return strncmp(target, "socket:", 7) == 0 &&
+           getsockopt(atoi(name), SOL_SOCKET, SO_DOMAIN, &domain, &size) == 0 &&
+           domain == AF_UNIX;
+}
+
+int harness_count_open_fds(void)
+{
+    DIR *entries = opendir("/proc/self/fd");
     if (!entries)
         return -1;
     int count = 0;
     for (struct dirent *entry; (entry = readdir(entries));)
-        if (entry->d_name[0] != '.')
+        if (entry->d_name[0] != '.' && !the_runners(dirfd(entries), entry->d_name))
             count++;
     closedir(entries);
     return count;
 }
-
-int harness_count_open_fds(void) { return count_entries("/proc/self/fd"); }
 
 bool harness_no_children_left(void)
 {
