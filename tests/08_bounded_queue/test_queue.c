@@ -237,9 +237,10 @@ EXERCISE_TEST(queue, close_wakes_every_waiting_consumer, 15,
     int asleep = wait_for_sleepers(gets, CONSUMERS);
     int returned_early = count_returned(gets, CONSUMERS);
     queue_close(&queue);
-    cr_assert_eq(returned_early, 0, "%d of %d gets returned on an empty "
-                 "queue that is still open: " GET_MUST_WAIT, returned_early,
-                 CONSUMERS);
+    /* How many returned depends on how far each got: not shown, so that
+     * the reason is the same on every run. */
+    cr_assert_eq(returned_early, 0, "a get returned on an empty queue that "
+                 "is still open: " GET_MUST_WAIT);
     cr_assert(asleep < 0 || asleep == CONSUMERS, "only %d of %d waiting gets "
               "slept in pthread_cond_wait: the others poll (busy-waiting)",
               asleep, CONSUMERS);
@@ -337,9 +338,8 @@ EXERCISE_TEST(queue, every_put_wakes_a_waiting_consumer, 15,
         start_get(&gets[i]);
     int asleep = wait_for_sleepers(gets, CONSUMERS);
     int returned_early = count_returned(gets, CONSUMERS);
-    cr_assert_eq(returned_early, 0, "%d of %d gets returned on an empty "
-                 "queue that is still open: " GET_MUST_WAIT, returned_early,
-                 CONSUMERS);
+    cr_assert_eq(returned_early, 0, "a get returned on an empty queue that "
+                 "is still open: " GET_MUST_WAIT);
     cr_assert(asleep != 0, "the waiting gets never slept in "
               "pthread_cond_wait: they poll (busy-waiting)");
     /* Both consumers are paused while both items go in, so neither can take
@@ -383,9 +383,8 @@ EXERCISE_TEST(queue, room_made_by_a_get_wakes_the_waiting_producer, 15,
         start_get(&gets[i]);
     int asleep = wait_for_sleepers(gets, CONSUMERS);
     int returned_early = count_returned(gets, CONSUMERS);
-    cr_assert_eq(returned_early, 0, "%d of %d gets returned on an empty "
-                 "queue that is still open: " GET_MUST_WAIT, returned_early,
-                 CONSUMERS);
+    cr_assert_eq(returned_early, 0, "a get returned on an empty queue that "
+                 "is still open: " GET_MUST_WAIT);
     cr_assert(asleep != 0, "the waiting gets never slept in "
               "pthread_cond_wait: they poll (busy-waiting)");
     /* Consumers paused: the item fills the queue, and a producer comes to
