@@ -346,7 +346,7 @@ void __wrap_free(void *block)
  * more before fetch_all than after).  The code under test may create
  * neither kind (the object policy allows no eventfd, epoll or socketpair,
  * and 15 makes internet sockets), so they are not counted. */
-static bool the_runners(int directory, const char *name)
+static bool made_by_criterion(int directory, const char *name)
 {
     char target[64];
     ssize_t length = readlinkat(directory, name, target, sizeof target - 1);
@@ -369,7 +369,8 @@ int harness_count_open_fds(void)
         return -1;
     int count = 0;
     for (struct dirent *entry; (entry = readdir(entries));)
-        if (entry->d_name[0] != '.' && !the_runners(dirfd(entries), entry->d_name))
+        if (entry->d_name[0] != '.' && !made_by_criterion(dirfd(entries),
+                                                       entry->d_name))
             count++;
     closedir(entries);
     return count;

@@ -255,6 +255,16 @@ int __wrap_pthread_mutex_lock(pthread_mutex_t *mutex)
 }
 
 /* ---- calls raced against each other ------------------------------------- */
+/* A workload cannot run without its threads. */
+static void start_or_exit(pthread_t *thread, void *(*routine)(void *),
+                          void *argument)
+{
+    if (pthread_create(thread, NULL, routine, argument) != 0) {
+        fprintf(stderr, "threadlings: workload: pthread_create failed\n");
+        exit(1);
+    }
+}
+
 struct racer {
     race_function *function;
     void *argument;
@@ -307,10 +317,7 @@ void workload_race(race_function *const functions[], void *const arguments[],
     for (int i = 0; i < count; i++) {
         racers[i] = (struct racer){functions[i], arguments[i], &start, calls,
                                    i, count, min_calls};
-        if (pthread_create(&threads[i], NULL, run_racer, &racers[i]) != 0) {
-            fprintf(stderr, "threadlings: workload: pthread_create failed\n");
-            exit(1);
-        }
+        start_or_exit(&threads[i], run_racer, &racers[i]);
     }
     for (int i = 0; i < count; i++)
         pthread_join(threads[i], NULL);
@@ -341,14 +348,6 @@ static void *run_turn(void *raw)
     return NULL;
 }
 
-static void start_turn(pthread_t *thread, struct turn *turn)
-{
-    if (pthread_create(thread, NULL, run_turn, turn) != 0) {
-        fprintf(stderr, "threadlings: workload: pthread_create failed\n");
-        exit(1);
-    }
-}
-
 static void one_pair(race_function *first, void *first_argument,
                      race_function *second, void *second_argument)
 {
@@ -359,8 +358,8 @@ static void one_pair(race_function *first, void *first_argument,
     turns[1] = (struct turn){second, second_argument, &turns[0].done, 0};
     VALGRIND_HG_DISABLE_CHECKING(&turns[0].done, sizeof turns[0].done);
     pthread_t threads[2];
-    start_turn(&threads[0], &turns[0]);
-    start_turn(&threads[1], &turns[1]);
+    start_or_exit(&threads[0], run_turn, &turns[0]);
+    start_or_exit(&threads[1], run_turn, &turns[1]);
     pthread_join(threads[0], NULL);
     pthread_join(threads[1], NULL);
 }
