@@ -7,6 +7,7 @@ PYTHON ?= python3
 KIT     = $(PYTHON) tools/threadlings
 KIT_OPTIONS = $(if $(EX),--exercise $(EX)) $(if $(JOBS),--jobs $(JOBS)) \
               $(if $(JUNIT),--junit $(JUNIT))
+TEST_OPTIONS = $(KIT_OPTIONS) $(if $(FULL),--full)
 VERIFY_OPTIONS = $(if $(REPEAT),--repeat $(REPEAT))
 # One target per check of the registry: `make tsan EX=03`.
 CHECKS := $(shell $(KIT) checks)
@@ -51,16 +52,17 @@ help:
 	@echo "                     that deadlocks, spins or loses a wake-up"
 	@echo
 	@echo "Options: JOBS=n (parallel exercises), JUNIT=file.xml (also write"
-	@echo "JUnit XML).  Results: build/results.json"
+	@echo "JUnit XML), FULL=1 (make test: run a check's other tests even"
+	@echo "after one hangs).  Results: build/results.json"
 
 deps:
 	@sh tools/deps.sh
 
 test:
-	@$(KIT) test $(KIT_OPTIONS)
+	@$(KIT) test $(TEST_OPTIONS)
 
 $(CHECKS):
-	@$(KIT) test --check $@ $(KIT_OPTIONS)
+	@$(KIT) test --check $@ $(TEST_OPTIONS)
 
 verify:
 	@$(KIT) verify $(KIT_OPTIONS) $(VERIFY_OPTIONS)

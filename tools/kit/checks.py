@@ -267,12 +267,16 @@ def _run_test_once(check, binary, scratch, student_files, limit_for, suite,
 
 
 def run_tests(check, binary, scratch, student_files, limit_for, jobs=1,
-              first_failure=False, on_failure=None):
+              first_failure=False, on_failure=None, stop_after_hang=False):
     """Runs each test of a Criterion binary in its own process, `jobs` at
     once, each result its own.  `limit_for(test name)` gives its (Criterion
     limit, outer limit) in seconds.  With
     `first_failure`, tests not started yet are left out once one fails
-    (the check's result is the same: it fails with its first failure).
+    (the check's result is the same: it fails with its first failure);
+    with `stop_after_hang`, once one deadlocks, spins or runs out of time
+    (the others would most likely hang the same way, each costing seconds).
+    Either way the reason is the one a full run gives: tests start in
+    listing order, so every test before the one that stopped it has run.
     `on_failure(test_result)` is called once, with the first test to fail,
     as soon as it has (a student reads it while the others still run)."""
     tests, listing = list_tests(binary)
@@ -282,13 +286,16 @@ def run_tests(check, binary, scratch, student_files, limit_for, jobs=1,
                       listing.stdout + listing.stderr)
     os.makedirs(scratch, exist_ok=True)
     results, failing, told = {}, threading.Event(), threading.Lock()
+    hung = threading.Event()
 
     def run(entry):
-        if first_failure and failing.is_set():
+        if (first_failure and failing.is_set()) or hung.is_set():
             return
         result = _run_one_test(check, binary, scratch, student_files,
                                limit_for, *entry)
         results[entry] = result
+        if stop_after_hang and result.cause in (DEADLOCK, SPIN, TIMEOUT):
+            hung.set()
         if result.status != PASS:
             with told:
                 first = not failing.is_set()
@@ -300,7 +307,10 @@ def run_tests(check, binary, scratch, student_files, limit_for, jobs=1,
         list(pool.map(run, tests))
     # In listing order, whatever order they finished in: the reason shown is
     # the same from run to run.
-    return from_tests(check.name, [results[t] for t in tests if t in results])
+    result = from_tests(check.name, [results[t] for t in tests if t in results])
+    if hung.is_set():
+        result.left_out = len(tests) - len(results)
+    return result
 
 
 def _workload_outcome(check, done, token, found, timeout):

@@ -31,6 +31,9 @@ def _parser():
             command.add_argument("--check", choices=ALL_CHECKS, action="append")
             command.add_argument("--json", default=str(RESULTS_JSON))
             command.add_argument("--junit")
+            command.add_argument("--full", action="store_true",
+                                 help="run every test of a check even after "
+                                 "one hangs (FULL=1)")
             command.add_argument("--source-root", default=str(KIT_ROOT / "exercises"),
                                  help="where the students' exercise folders are")
             command.add_argument("--build-root", default=str(BUILD_ROOT / "work"))
@@ -102,6 +105,9 @@ def _explain_failures(exercises, results, detailed):
                 continue
             lines.append(f"  {exercise.name} {check}: {result.reason}")
             seen.add(result.reason)
+            if result.left_out:
+                lines.append(f"      ({_tests(result.left_out)} not run after "
+                             "this hang: fix it first; FULL=1 runs every test)")
             if not detailed:
                 continue
             lines += [f"      {line}" for line in result.details]
@@ -113,6 +119,10 @@ def _explain_failures(exercises, results, detailed):
                     seen.add(line)
                     lines.append(f"      {line}")
     return lines
+
+
+def _tests(count):
+    return f"{count} more test{'s' if count > 1 else ''}"
 
 
 def _full_report(result):
@@ -168,8 +178,13 @@ def test(args):
     exercises = manifest.select(manifest.load(), args.exercise)
     checks = args.check or list(ALL_CHECKS)
 
-    # The cores the exercises leave free run the tests of one check at once.
-    options = runner.Options(jobs=max(1, args.jobs // len(exercises)),
+    # The cores the exercises leave free run the checks of one exercise
+    # side by side, and the tests of each check: twice as many processes
+    # as cores at most, as in make verify (whose rows mostly wait too), and
+    # a spinning test's verdict needs only a fifth of a core.
+    free = max(1, args.jobs // len(exercises))
+    options = runner.Options(jobs=free, check_jobs=free,
+                             stop_after_hang=not args.full,
                              progress=_progress,
                              first_failed_test=_first_failed_test)
 

@@ -11,6 +11,11 @@ A Watcher polls every thread of every process under a root pid (Linux
   call (SO_RCVTIMEO may end it) or an unknown system call can still move,
   so it rules a deadlock out, unless its deadline is more than LONG_WAIT
   seconds away.
+- a deadlock among some threads while others still run: a ring of
+  threads, each waiting without a deadline for a mutex the next holds or
+  for the next to end (pthread_join), or a chain that ends in a mutex
+  whose holder has ended; read from the futex words (_waits_for) and
+  confirmed by the stacks.
 - a spin: for SPIN_WINDOW seconds (VALGRIND_SPIN_WINDOW under valgrind)
   some threads use the CPU and never block, while every other judged
   thread stays blocked without a deadline, untouched (so nothing can
@@ -234,12 +239,14 @@ def _wait_kind(pid, numbers):
 class ThreadState:
     pid: int
     tid: int
-    state: str                       # 'untimed', 'timed', 'running', 'tool'
+    state: str                       # 'untimed', 'timed', 'running', 'tool',
+                                     # 'tool thread' (a sanitizer's own thread)
     runtime: int                     # ns on a CPU
     slices: int                      # times it was scheduled
     switches: int = 0                # voluntary context switches
     futex: int = 0                   # the futex word it waits on
     pc: int = 0                      # where in user space the call was made
+    in_tool: bool = False            # waits for a lock of the tool's own
 
 
 def _thread_state(pid, tid, tool_ranges):
@@ -265,6 +272,16 @@ def _thread_state(pid, tid, tool_ranges):
         return ThreadState(pid, tid, "timed", runtime, slices, switches)
     program_counter = numbers[-1]
     if any(low <= program_counter < high for low, high in tool_ranges):
+        if numbers[0] == SYS["futex"]:
+            # A lock inside the sanitizer (TSan takes one per atomic
+            # variable): held only for the length of one instrumented
+            # operation, so the thread is as good as running.
+            return ThreadState(pid, tid, "running", runtime, slices,
+                               switches, in_tool=True)
+        if numbers[0] in (SYS["nanosleep"], SYS["clock_nanosleep"]):
+            # TSan's background thread, between its rounds
+            return ThreadState(pid, tid, "tool thread", runtime, slices,
+                               switches)
         return ThreadState(pid, tid, "tool", runtime, slices, switches)
     try:
         kind = _wait_kind(pid, numbers)
@@ -273,6 +290,60 @@ def _thread_state(pid, tid, tool_ranges):
     futex = numbers[1] if numbers[0] == SYS["futex"] else 0
     return ThreadState(pid, tid, kind, runtime, slices, switches, futex,
                        program_counter)
+
+
+ENDED = -1                           # waits for a thread that has ended
+
+
+def _waits_for(thread, alive):
+    """The thread `thread` waits for, from the futex word it sleeps on
+    (glibc 2.3x, x86_64): a join sleeps on the joined thread's tid, which
+    the kernel clears when that thread ends; a lock of a contended mutex
+    sleeps on the word 2 (a priority-inheritance mutex on the owner's tid
+    itself), and the mutex's __owner field (the int at offset 8) names the
+    holder; ENDED when that holder has ended (no thread by that number is
+    left on the machine: it returned or exited with the mutex locked).
+    None for any other wait (a condition, a semaphore, a pipe: whoever
+    could end it is not written down)."""
+    if thread.state != "untimed" or not thread.futex:
+        return None
+    word = _read_int(thread.pid, thread.futex)
+    if word is None:
+        return None
+    named = word & 0x3fffffff        # without a PI word's waiters bits
+    if named in alive and named != thread.tid:
+        return named                 # a join, or a PI mutex's owner
+    if word == 2:
+        owner = _read_int(thread.pid, thread.futex + 8)
+        if owner in alive:
+            return owner
+        if owner and owner > 0 and not os.path.exists(f"/proc/{owner}"):
+            return ENDED
+    return None
+
+
+def _wait_cycle(threads):
+    """The tids of a ring of threads each waiting for the next (a thread
+    that waits for a mutex it holds is a ring of one), or of a chain that
+    ends in a mutex whose holder has ended; else None."""
+    waits = {}
+    for pid in {t.pid for t in threads}:
+        alive = {t.tid for t in threads if t.pid == pid}
+        for thread in threads:
+            if thread.pid == pid:
+                target = _waits_for(thread, alive)
+                if target is not None:
+                    waits[thread.tid] = target
+    for start in sorted(waits):
+        path, tid = [], start
+        while tid in waits and tid not in path:
+            path.append(tid)
+            tid = waits[tid]
+        if tid == ENDED:
+            return path
+        if tid in path:
+            return path[path.index(tid):]
+    return None
 
 
 class Watcher:
@@ -286,10 +357,15 @@ class Watcher:
             os.path.exists(f"/proc/{root_pid}/task")
         self.still_since = None      # when the current all-blocked spell began
         self.still_key = None
+        self.cycle_since = None      # the same for a ring of waits
+        self.cycle_key = None
+        self.rejected_cycles = set()
         self.busy = {}               # the current busy spell
         self.spin_window = VALGRIND_SPIN_WINDOW if under_valgrind \
             else SPIN_WINDOW
         self.tool_ranges = {}
+        self.tool_threads = set()    # (pid, tid) of the sanitizer's threads
+        self.in_tool = set()         # tids seen waiting for its locks
         self.longest = {"still": 0.0, "busy": 0.0}   # for THREADLINGS_WATCH_LOG
 
     def log(self, command):
@@ -319,7 +395,12 @@ class Watcher:
                 continue
             for tid in tids:
                 state = _thread_state(pid, tid, self.tool_ranges[key])
-                if state and state.state != "tool":
+                if state and state.state == "tool thread":
+                    self.tool_threads.add((pid, tid))
+                # The tool's own thread is left out even while it runs
+                # (which would end every spell it appears in).
+                if state and state.state not in ("tool", "tool thread") and \
+                        (pid, tid) not in self.tool_threads:
                     threads.append(state)
         return threads
 
@@ -347,7 +428,7 @@ class Watcher:
     def _deadlock(self, threads, now):
         if any(t.state != "untimed" for t in threads):
             self.still_key = self.still_since = None
-            return None
+            return self._cycle_deadlock(threads, now)
         key = tuple((t.tid, t.runtime, t.slices, t.futex) for t in threads)
         if key != self.still_key:
             self.still_key, self.still_since = key, now
@@ -357,6 +438,30 @@ class Watcher:
             return None
         return Hang("deadlock", explain(threads, "deadlock", self.student_files,
                                         self.valgrind))
+
+    def _cycle_deadlock(self, threads, now):
+        """Some threads wait for each other in a ring of mutex locks and
+        joins, or for a mutex whose holder has ended, while others still
+        run (a partial deadlock: no amount of waiting ends it), unchanged
+        for DEADLOCK_WINDOW."""
+        ring = _wait_cycle(threads)
+        if not ring:
+            self.cycle_key = self.cycle_since = None
+            return None
+        members = [t for t in threads if t.tid in ring]
+        key = tuple((t.tid, t.runtime, t.slices, t.futex) for t in members)
+        if key != self.cycle_key:
+            self.cycle_key, self.cycle_since = key, now
+            return None
+        if now - self.cycle_since < DEADLOCK_WINDOW or \
+                key in self.rejected_cycles:
+            return None
+        reason = explain(threads, "deadlock", self.student_files,
+                         self.valgrind, focus=ring)
+        if reason is None:           # the stacks show no such waits
+            self.rejected_cycles.add(key)
+            return None
+        return Hang("deadlock", reason)
 
     def _spin(self, threads, now):
         """For SPIN_WINDOW: some threads keep using the CPU while every
@@ -368,6 +473,11 @@ class Watcher:
         key = tuple(t.tid for t in threads)
         runtime = sum(t.runtime for t in threads)
         spell = self.busy
+        # A thread once seen waiting for the sanitizer's own lock switches
+        # for it again and again (TSan takes one per atomic variable): its
+        # switch count says nothing of waits of the program's own, so only
+        # a wait seen outside the tool counts for it.
+        self.in_tool.update(t.tid for t in threads if t.in_tool)
         if any(t.state == "timed" for t in threads) or \
                 key != spell.get("key"):
             self.busy = {"key": key, "since": now, "runtime": runtime,
@@ -379,6 +489,7 @@ class Watcher:
         busy = [t for t in threads if t not in stuck]
         waits_from = {t.pc for t in stuck}
         natively_blocking = not self.valgrind and any(
+            t.state != "running" if t.tid in self.in_tool else
             t.switches != start[t.tid][1] for t in busy)
         if not busy or natively_blocking or \
                 any(t.state != "untimed" for t in stuck) or \
@@ -545,6 +656,11 @@ class _Explainer:
                 "unlocking it"
         return ""
 
+    def waits_for_a_thread(self, tid):
+        """Whether the stack shows the thread in a mutex lock or a join."""
+        frames = self.stacks.get(tid, (0, []))[1]
+        return self.blocker(frames, len(frames)) in ("mutex", "relock", "join")
+
     def describe(self, tid):
         thread = self.threads[tid]
         frames = self.stacks.get(tid, (0, []))[1]
@@ -591,12 +707,16 @@ class _Explainer:
         return f"{who} waits in {function} ({where})"
 
 
-def explain(threads, kind, student_files, valgrind, spinners=()):
-    """The reason for a hang, from the stacks if gdb can take them."""
+def explain(threads, kind, student_files, valgrind, spinners=(), focus=()):
+    """The reason for a hang, from the stacks if gdb can take them.  With
+    `focus` (a ring of waiting threads while others run), only those are
+    described, and None comes back unless the stacks show each of them in
+    a mutex lock or a join (the futex words were read right)."""
     try:
-        return _explain(threads, kind, student_files, valgrind, spinners)
+        return _explain(threads, kind, student_files, valgrind, spinners,
+                        focus)
     except Exception:                # the plain reason beats none at all
-        return _plain(kind)
+        return None if focus else _plain(kind)
 
 
 def _plain(kind):
@@ -606,20 +726,29 @@ def _plain(kind):
         "for it"
 
 
-def _explain(threads, kind, student_files, valgrind, spinners):
+def _explain(threads, kind, student_files, valgrind, spinners, focus):
     parts = []
     for pid in sorted({t.pid for t in threads}):
-        stacks = _parse_stacks(_run_gdb(pid, valgrind))
-        explainer = _Explainer([t for t in threads if t.pid == pid], stacks,
-                               student_files, kind, spinners)
         tids = [t.tid for t in threads if t.pid == pid]
         if kind == "spin":           # the waiting threads only wait for it
             tids = [tid for tid in tids if tid in spinners]
+        if focus:
+            tids = [tid for tid in tids if tid in focus]
+            if not tids:
+                continue
+        stacks = _parse_stacks(_run_gdb(pid, valgrind))
+        explainer = _Explainer([t for t in threads if t.pid == pid], stacks,
+                               student_files, kind, spinners)
+        if focus and not all(explainer.waits_for_a_thread(tid)
+                             for tid in tids):
+            return None
         for tid in tids:
             text = explainer.describe(tid)
             if text:
                 parts.append(text)
     if not parts:
+        if focus:
+            return None
         return _plain(kind)
     parts.sort(key=_cause_first)
     return f"{kind}: " + "; ".join(_grouped(parts)[:5])

@@ -71,6 +71,7 @@ class CheckResult:
     seconds: float = 0.0
     places: list = dataclasses.field(default_factory=list)
     details: list = dataclasses.field(default_factory=list)
+    left_out: int = 0             # tests not run after a hang (make test)
 
     def failed_tests(self):
         return [t for t in self.tests if t.status == FAIL]

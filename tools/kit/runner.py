@@ -1,4 +1,5 @@
 """Runs the checks of one variant of one exercise: build, then run."""
+import concurrent.futures
 import dataclasses
 import os
 import time
@@ -15,11 +16,16 @@ OUTER_MARGIN = 15
 class Options:
     """How to run checks: `timeouts` ({check: seconds}) overrides the
     registry's limit per run (the grader's --workload-timeout); `jobs`
-    tests of one check run at once; `first_failure` stops a check at its
-    first failed test (grading: the score is the same)."""
+    tests of one check run at once, and `check_jobs` checks of one
+    exercise; `first_failure` stops a check at its
+    first failed test (grading: the score is the same); `stop_after_hang`
+    at its first test that hangs (make test: a student fixes the hang
+    first, and every other test would wait out its own)."""
     timeouts: tuple = ()
     jobs: int = 1
+    check_jobs: int = 1
     first_failure: bool = False
+    stop_after_hang: bool = False
     progress: object = None      # called with (exercise, check, result)
     # called with (exercise, check, test result) for a check's first failed
     # test, before the check's other tests have finished
@@ -57,17 +63,23 @@ def _run_check(exercise, check, source_dir, out_dir, timeout, options):
                 options.first_failed_test(exercise, check.name, test)
         return checks.run_tests(check, built.binary, scratch, student_files,
                                 limit_for, options.jobs, options.first_failure,
-                                on_failure)
+                                on_failure, options.stop_after_hang)
     return checks.run_workload(check, built.binary, student_files,
                                timelimits.limit(exercise, check, check.name,
                                                 timeout))
 
 
 def run_variant(exercise, source_dir, out_dir, wanted_checks, options=Options()):
-    """{check: CheckResult} for the wanted checks that apply to `exercise`."""
-    results = {}
-    for check in (c for c in exercise.checks if c in wanted_checks):
-        results[check] = run_check(exercise, check, source_dir, out_dir, options)
+    """{check: CheckResult} for the wanted checks that apply to `exercise`,
+    `options.check_jobs` checks at once, started in the course's order (the
+    functional check's answer comes first)."""
+    wanted = [c for c in exercise.checks if c in wanted_checks]
+
+    def run(check):
+        result = run_check(exercise, check, source_dir, out_dir, options)
         if options.progress:
-            options.progress(exercise, check, results[check])
-    return results
+            options.progress(exercise, check, result)
+        return result
+    with concurrent.futures.ThreadPoolExecutor(
+            max(1, options.check_jobs)) as pool:
+        return dict(zip(wanted, pool.map(run, wanted)))
