@@ -267,7 +267,10 @@ EXERCISE_TEST(parallel_sum, failed_start_is_reported_after_joining_the_others,
     cr_assert_not(returned_early, "after pthread_create failed, parallel_sum "
                   "returned while a thread it had started was still "
                   "computing: join the started threads first");
-    cr_assert(async_wait(&async, 5.0), "parallel_sum never returned after "
+    /* 10 s: the kit's hang watcher ignores waits that end within 5 s and
+     * needs 3 s to call a busy loop a spin; a shorter wait would fail the
+     * test before the watcher could name the line that spins. */
+    cr_assert(async_wait(&async, 10.0), "parallel_sum never returned after "
               "its chunks finished");
     async_finish(&async);
     harness_fail_pthread_create_after(-1);

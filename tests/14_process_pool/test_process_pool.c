@@ -680,8 +680,11 @@ EXERCISE_TEST(process_pool, a_crash_beside_a_full_pipe_does_not_deadlock, 10,
 {
     test_process = getpid();
     size_t count = 2 * 10000; /* 80 000 bytes of results per child */
+    /* 7.5 s: the kit's hang watcher ignores waits that end within 5 s, so
+     * a shorter wait would fail the test before the watcher could see the
+     * parent and child 1 stuck and name their lines. */
     struct map_run *run = map_run_within(
-        abort_on_5_of_many, count, 2, 5.0, "child 0 crashed and child 1 "
+        abort_on_5_of_many, count, 2, 7.5, "child 0 crashed and child 1 "
         "has more results than a pipe holds: the parent waits for "
         "end-of-file on child 0's pipe, which never comes while child 1 "
         "still holds a copy of its write end (inherited at fork) and blocks "

@@ -596,13 +596,15 @@ def _source_line(path, line):
 
 
 class _Explainer:
-    def __init__(self, threads, stacks, student_files, kind, spinners=()):
+    def __init__(self, threads, stacks, student_files, kind, spinners=(),
+                 pids=()):
         self.spinners = set(spinners)
         self.threads = {t.tid: t for t in threads}
         self.stacks = stacks
         self.student_files = student_files
         self.kind = kind
-        self.pids = {t.pid for t in threads}
+        # every process of the hang, to tell their main threads apart
+        self.pids = set(pids) or {t.pid for t in threads}
 
     def label(self, tid):
         thread = self.threads.get(tid)
@@ -738,7 +740,8 @@ def _explain(threads, kind, student_files, valgrind, spinners, focus):
                 continue
         stacks = _parse_stacks(_run_gdb(pid, valgrind))
         explainer = _Explainer([t for t in threads if t.pid == pid], stacks,
-                               student_files, kind, spinners)
+                               student_files, kind, spinners,
+                               {t.pid for t in threads})
         if focus and not all(explainer.waits_for_a_thread(tid)
                              for tid in tids):
             return None
