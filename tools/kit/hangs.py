@@ -326,14 +326,12 @@ def _wait_cycle(threads):
     """The tids of a ring of threads each waiting for the next (a thread
     that waits for a mutex it holds is a ring of one), or of a chain that
     ends in a mutex whose holder has ended; else None."""
-    waits = {}
-    for pid in {t.pid for t in threads}:
-        alive = {t.tid for t in threads if t.pid == pid}
-        for thread in threads:
-            if thread.pid == pid:
-                target = _waits_for(thread, alive)
-                if target is not None:
-                    waits[thread.tid] = target
+    alive = {}                       # each process's threads
+    for thread in threads:
+        alive.setdefault(thread.pid, set()).add(thread.tid)
+    waits = {t.tid: _waits_for(t, alive[t.pid]) for t in threads}
+    waits = {tid: target for tid, target in waits.items()
+             if target is not None}
     for start in sorted(waits):
         path, tid = [], start
         while tid in waits and tid not in path:
