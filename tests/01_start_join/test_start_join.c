@@ -119,6 +119,12 @@ static void *call_run_concurrently(void *raw)
     return NULL;
 }
 
+/* How long run_concurrently must not return while its tasks are held: one
+ * that returns without joining does so within microseconds.  Short, since
+ * while the test waits with a deadline this near the kit's hang watcher
+ * cannot call a loop of the code under test a spin. */
+static const double RETURN_EARLY_WINDOW = 0.5;
+
 EXERCISE_TEST(start_join, returns_only_after_every_task_finished, 20,
               "run_concurrently never returned after its tasks finished")
 {
@@ -130,7 +136,7 @@ EXERCISE_TEST(start_join, returns_only_after_every_task_finished, 20,
     async_start(&async, call_run_concurrently, &call);
     cr_assert(probe_wait_for_entered(&started, 4, 10.0),
               "only %d of 4 tasks started", probe_entered(&started));
-    bool returned_early = async_wait(&async, 1.0);
+    bool returned_early = async_wait(&async, RETURN_EARLY_WINDOW);
     gate_open(&release);
     cr_assert_not(returned_early, "run_concurrently returned while its "
                   "threads were still running: join every thread before "
@@ -164,7 +170,7 @@ static void check_waits_for_created_thread(int which, const char *name)
     static struct async_call async;
     async_start(&async, call_run_concurrently, &call);
     cr_assert(probe_wait_for_entered(&finished, 4, 10.0), "the tasks did not run");
-    bool returned_early = async_wait(&async, 1.0);
+    bool returned_early = async_wait(&async, RETURN_EARLY_WINDOW);
     gate_open(&release);
     cr_assert_not(returned_early, "run_concurrently returned while the %s "
                   "thread it created was still running: join every thread, "
@@ -198,7 +204,7 @@ EXERCISE_TEST(start_join, failed_start_is_reported_after_joining_the_others, 20,
     static struct async_call async;
     async_start(&async, call_run_concurrently, &call);
     cr_assert(probe_wait_for_entered(&started, 3, 10.0), "the first 3 tasks did not start");
-    bool returned_early = async_wait(&async, 1.0);
+    bool returned_early = async_wait(&async, RETURN_EARLY_WINDOW);
     gate_open(&release);
     cr_assert_not(returned_early, "after pthread_create failed, "
                   "run_concurrently returned while the 3 threads it had "

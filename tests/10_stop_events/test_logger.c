@@ -87,11 +87,11 @@ static void *call_logger_stop(void *unused)
 }
 
 /* How long a test waits for a stop before giving up on it: long enough
- * for the kit's hang watcher, which ignores waits that end within 5 s, to
- * see a stop that deadlocks and name its line (and within the 10 s limit
- * of the shortest test).  Whether the stop was prompt is decided by the
+ * for the kit's hang watcher, which ignores waits that end within 5 s and
+ * needs 3 s to call a loop a spin, to see a stop that deadlocks or spins
+ * and name its line (and within the 10 s limit of the shortest test).  Whether the stop was prompt is decided by the
  * time it took. */
-static const double STOP_WAIT = 7.5;
+static const double STOP_WAIT = 9.5;
 
 /* Stops the logger; true if logger_stop returned within `limit`. */
 static bool stop_logger_within(double limit)

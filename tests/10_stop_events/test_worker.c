@@ -84,10 +84,11 @@ static void *call_worker_stop(void *unused)
 }
 
 /* How long a test waits for a stop before giving up on it: long enough
- * for the kit's hang watcher, which ignores waits that end within 5 s, to
- * see a stop that deadlocks and name its line.  Whether the stop was
+ * for the kit's hang watcher, which ignores waits that end within 5 s and
+ * needs 3 s to call a loop a spin, to see a stop that deadlocks or spins
+ * and name its line.  Whether the stop was
  * prompt is decided by the time it took. */
-static const double STOP_WAIT = 7.5;
+static const double STOP_WAIT = 9.5;
 
 /* worker_stop must return within `limit` seconds. */
 static void stop_within(struct async_call *stop, double limit,

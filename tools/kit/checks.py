@@ -5,6 +5,7 @@ student can act on; the check's own entry in the registry says how to run
 it, for how long, and how to read its tool's report.
 """
 import concurrent.futures
+import functools
 import json
 import os
 import re
@@ -15,7 +16,7 @@ import threading
 from . import processes, reports, wakeups
 from .results import (ASSERTION, CRASH, DEADLOCK, EARLY_EXIT, FAIL, NO_REPORT,
                       OUTPUT_FLOOD, PASS, PASSED, SANITIZER, SPIN, TIMEOUT,
-                      WRONG_RESULT, TestResult, failed, from_tests)
+                      WRONG_RESULT, TestResult, failed, from_tests, skipped)
 from .paths import FILE_SIZE_LIMIT
 
 LIST_TIMEOUT = 20
@@ -215,9 +216,13 @@ def _judge_test(check, entry, done, notes, found):
     return FAIL, ASSERTION, "; ".join(_short(m) for m in messages[:2]), []
 
 
-def _run_one_test(check, binary, scratch, student_files, limit_for, suite, test):
+def _run_one_test(check, binary, scratch, student_files, limit_for, suite, test,
+                  cancel=None):
+    """The test's result, or None if `cancel()` stopped it."""
     result, returncode = _run_test_once(check, binary, scratch, student_files,
-                                        limit_for, suite, test)
+                                        limit_for, suite, test, cancel)
+    if result is None:
+        return None
     if result.cause == NO_REPORT and returncode == -signal.SIGABRT:
         # Criterion's runner (not the test: its crash is reported) died of
         # SIGABRT before writing a report.  The cause seen (a killed
@@ -227,7 +232,9 @@ def _run_one_test(check, binary, scratch, student_files, limit_for, suite, test)
         # test runs in the runner's child.  So run the test once more; a
         # second run can only pass by passing the test.
         again, _ = _run_test_once(check, binary, scratch, student_files,
-                                  limit_for, suite, test)
+                                  limit_for, suite, test, cancel)
+        if again is None:
+            return None
         again.output = ("threadlings: the first run's Criterion runner "
                         f"aborted without a report ({result.message}); the "
                         "test ran again\n" + again.output)
@@ -236,7 +243,7 @@ def _run_one_test(check, binary, scratch, student_files, limit_for, suite, test)
 
 
 def _run_test_once(check, binary, scratch, student_files, limit_for, suite,
-                   test):
+                   test, cancel=None):
     stem = os.path.join(scratch, f"{suite}.{test}")
     report = stem + ".report"
     for leftover in (stem + ".json", stem + ".notes"):
@@ -250,7 +257,9 @@ def _run_test_once(check, binary, scratch, student_files, limit_for, suite,
     done = processes.run(
         [*check.argv(binary, report), "--filter", f"{suite}/{test}", "-j1",
          f"--timeout={limit:g}", f"--json={stem}.json"], timeout=outer, env=env,
-        watch=student_files)
+        watch=student_files, cancel=cancel)
+    if done.hang_kind == processes.STOPPED:
+        return None, None
     report_text = read_reports(report)
     found = _finding(check, report_text, student_files, done.stderr)
     status, cause, message, places = _judge_test(
@@ -266,19 +275,53 @@ def _run_test_once(check, binary, scratch, student_files, limit_for, suite,
                       round(done.seconds, 3)), done.returncode
 
 
+def _up_to_first_failure(ran):
+    """The tests a run one at a time would have run: those before the first
+    failure in listing order, and that one.  Tests start in listing order,
+    so all of them have run; the ones after it that had started beside it
+    are dropped, so that a record does not depend on which finished
+    first."""
+    for index, test in enumerate(ran):
+        if test.status != PASS:
+            return ran[:index + 1]
+    return ran
+
+
+class HangStop:
+    """`make test`: once a run of one of an exercise's checks deadlocks,
+    spins or runs out of time, the check that hung starts no more tests
+    (the others would most likely hang the same way, each costing
+    seconds), and the exercise's other checks start no more runs and stop
+    the ones in progress (a helgrind run of a spin lasts to its limit).
+    The student fixes the first hang, then runs again."""
+
+    def __init__(self):
+        self.by = None               # the first check that hung
+        self._lock = threading.Lock()
+
+    def hung(self, check):
+        with self._lock:
+            self.by = self.by or check
+
+    def stops(self, check):
+        """Why a run of `check` in progress must stop now, or None."""
+        by = self.by
+        return by and by != check and f"not run to its end: the {by} check " \
+            "hung first; fix that, then run again (FULL=1 runs every check)"
+
+
 def run_tests(check, binary, scratch, student_files, limit_for, jobs=1,
-              first_failure=False, on_failure=None, stop_after_hang=False):
+              first_failure=False, on_failure=None, stop=None):
     """Runs each test of a Criterion binary in its own process, `jobs` at
     once, each result its own.  `limit_for(test name)` gives its (Criterion
-    limit, outer limit) in seconds.  With
-    `first_failure`, tests not started yet are left out once one fails
-    (the check's result is the same: it fails with its first failure);
-    with `stop_after_hang`, once one deadlocks, spins or runs out of time
-    (the others would most likely hang the same way, each costing seconds).
-    Either way the reason is the one a full run gives: tests start in
-    listing order, so every test before the one that stopped it has run.
-    `on_failure(test_result)` is called once, with the first test to fail,
-    as soon as it has (a student reads it while the others still run)."""
+    limit, outer limit) in seconds.  With `first_failure`, tests not
+    started yet are left out once one fails (the check's result is the
+    same: it fails with its first failure); with `stop` (a HangStop), once
+    a run of this check or another hangs.  Either way the reason is the one
+    a full run gives: tests start in listing order, so every test before
+    the one that stopped it has run.  `on_failure(test_result)` is called
+    once, with the first test to fail, as soon as it has (a student reads
+    it while the others still run)."""
     tests, listing = list_tests(binary)
     if not tests:
         return failed(check.name, CRASH, "the test program lists no tests (it "
@@ -286,16 +329,18 @@ def run_tests(check, binary, scratch, student_files, limit_for, jobs=1,
                       listing.stdout + listing.stderr)
     os.makedirs(scratch, exist_ok=True)
     results, failing, told = {}, threading.Event(), threading.Lock()
-    hung = threading.Event()
+    cancel = stop and functools.partial(stop.stops, check.name)
 
     def run(entry):
-        if (first_failure and failing.is_set()) or hung.is_set():
+        if (first_failure and failing.is_set()) or (stop and stop.by):
             return
         result = _run_one_test(check, binary, scratch, student_files,
-                               limit_for, *entry)
+                               limit_for, *entry, cancel)
+        if result is None:           # stopped: another check hung
+            return
         results[entry] = result
-        if stop_after_hang and result.cause in (DEADLOCK, SPIN, TIMEOUT):
-            hung.set()
+        if stop and result.cause in (DEADLOCK, SPIN, TIMEOUT):
+            stop.hung(check.name)
         if result.status != PASS:
             with told:
                 first = not failing.is_set()
@@ -307,9 +352,15 @@ def run_tests(check, binary, scratch, student_files, limit_for, jobs=1,
         list(pool.map(run, tests))
     # In listing order, whatever order they finished in: the reason shown is
     # the same from run to run.
-    result = from_tests(check.name, [results[t] for t in tests if t in results])
-    if hung.is_set():
-        result.left_out = len(tests) - len(results)
+    ran = [results[t] for t in tests if t in results]
+    if first_failure:
+        ran = _up_to_first_failure(ran)
+    result = from_tests(check.name, ran)
+    left_out = len(tests) - len(results)
+    if stop and stop.by and left_out:
+        if result.status == PASS:
+            result = skipped(check.name, stop.stops(check.name))
+        result.left_out, result.stopped_by = left_out, stop.by
     return result
 
 
@@ -339,8 +390,8 @@ def _workload_outcome(check, done, token, found, timeout):
     return None, "", []
 
 
-def run_workload(check, binary, student_files, timeout):
-    """The workload, under the check's tool."""
+def run_workload(check, binary, student_files, timeout, stop=None):
+    """The workload, under the check's tool; `stop`: see HangStop."""
     # The token the workload prints at its end, in a pipe it reads only
     # then (tests/harness/workload.c): not in the environment, where the
     # code under test could read it and print the end line itself.
@@ -353,12 +404,20 @@ def run_workload(check, binary, student_files, timeout):
     env = dict(check.environment(report), THREADLINGS_TOKEN_FD=str(token_fd))
     try:
         done = processes.run(check.argv(binary, report), timeout=timeout,
-                             env=env, pass_fds=(token_fd,), watch=student_files)
+                             env=env, pass_fds=(token_fd,), watch=student_files,
+                             cancel=stop and functools.partial(stop.stops,
+                                                               check.name))
     finally:
         os.close(token_fd)
+    if done.hang_kind == processes.STOPPED:
+        result = skipped(check.name, done.hang)
+        result.stopped_by = stop.by
+        return result
     report_text = read_reports(report)
     found = _finding(check, report_text, student_files)
     cause, reason, places = _workload_outcome(check, done, token, found, timeout)
+    if stop and cause in (DEADLOCK, SPIN, TIMEOUT):
+        stop.hung(check.name)
     status = FAIL if cause else PASS
     details = found.details if found and cause == SANITIZER else []
     test = TestResult(check.name, status, cause or PASSED, reason, places,

@@ -105,9 +105,11 @@ def _explain_failures(exercises, results, detailed):
                 continue
             lines.append(f"  {exercise.name} {check}: {result.reason}")
             seen.add(result.reason)
-            if result.left_out:
+            if result.left_out and result.status == FAIL:
+                after = "this hang" if result.stopped_by == check else \
+                    f"the {result.stopped_by} check hung"
                 lines.append(f"      ({_tests(result.left_out)} not run after "
-                             "this hang: fix it first; FULL=1 runs every test)")
+                             f"{after}: fix it first; FULL=1 runs every test)")
             if not detailed:
                 continue
             lines += [f"      {line}" for line in result.details]

@@ -50,18 +50,26 @@ def _kill_group(process):
         pass
 
 
-def _wait(process, timeout, watcher):
-    """(returncode or None, Hang or None): waits, polling the watcher."""
+STOPPED = "stopped"              # Completed.hang_kind of a cancelled run
+
+
+def _wait(process, timeout, watcher, cancel):
+    """(returncode or None, Hang or None): waits, polling the watcher and
+    `cancel`."""
     deadline = time.monotonic() + timeout
+    polling = watcher or cancel
     while True:
         left = deadline - time.monotonic()
         try:
             return process.wait(timeout=min(left, hangs.POLL_SECONDS)
-                                if watcher else max(left, 0)), None
+                                if polling else max(left, 0)), None
         except subprocess.TimeoutExpired:
             if left <= 0:
                 return None, watcher and watcher.at_limit()
-        hang = watcher.poll()
+        why = cancel and cancel()
+        if why:
+            return None, hangs.Hang(STOPPED, why)
+        hang = watcher and watcher.poll()
         if hang:
             return None, hang
 
@@ -85,11 +93,12 @@ def kill_running(for_good=False):
 
 
 def run(command, *, timeout, env=None, cwd=None, limits=(), pass_fds=(),
-        watch=None):
+        watch=None, cancel=None):
     """Runs `command`; `limits` are extra prlimit options (--nproc=...);
     `pass_fds` are file descriptors it inherits.  `watch`: the student's
     file names, to stop a hang early and explain it (tools/kit/hangs.py);
-    None runs without the watcher."""
+    None runs without the watcher.  `cancel()`, polled while it runs,
+    returns why to stop it (hang_kind STOPPED) or None."""
     limited = ["prlimit", f"--fsize={FILE_SIZE_LIMIT}", "--core=0",
                *limits, "--", *command]
     full_env = dict(os.environ)
@@ -106,7 +115,7 @@ def run(command, *, timeout, env=None, cwd=None, limits=(), pass_fds=(),
             _running.add(process)
         watcher = None if watch is None else hangs.Watcher(
             process.pid, watch, under_valgrind=command[0] == "valgrind")
-        returncode, hang = _wait(process, timeout, watcher)
+        returncode, hang = _wait(process, timeout, watcher, cancel)
         if watcher:
             watcher.log(command)
         with _running_lock:

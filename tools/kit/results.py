@@ -72,6 +72,7 @@ class CheckResult:
     places: list = dataclasses.field(default_factory=list)
     details: list = dataclasses.field(default_factory=list)
     left_out: int = 0             # tests not run after a hang (make test)
+    stopped_by: str = ""          # the check whose hang left them out
 
     def failed_tests(self):
         return [t for t in self.tests if t.status == FAIL]

@@ -19,8 +19,9 @@ class Options:
     tests of one check run at once, and `check_jobs` checks of one
     exercise; `first_failure` stops a check at its
     first failed test (grading: the score is the same); `stop_after_hang`
-    at its first test that hangs (make test: a student fixes the hang
-    first, and every other test would wait out its own)."""
+    stops the checks of an exercise once one of its runs hangs (make test:
+    a student fixes the hang first, and every other run would wait out its
+    own; checks.HangStop)."""
     timeouts: tuple = ()
     jobs: int = 1
     check_jobs: int = 1
@@ -32,17 +33,20 @@ class Options:
     first_failed_test: object = None
 
 
-def run_check(exercise, check_name, source_dir, out_dir, options=Options()):
-    """One check's result."""
+def run_check(exercise, check_name, source_dir, out_dir, options=Options(),
+              stop=None):
+    """One check's result; `stop`: a checks.HangStop shared by the
+    exercise's checks (options.stop_after_hang)."""
     check = registry.get(check_name)
     timeout = dict(options.timeouts).get(check_name, check.timeout)
     started = time.monotonic()
-    result = _run_check(exercise, check, source_dir, out_dir, timeout, options)
+    result = _run_check(exercise, check, source_dir, out_dir, timeout, options,
+                        stop)
     result.seconds = round(time.monotonic() - started, 2)
     return result
 
 
-def _run_check(exercise, check, source_dir, out_dir, timeout, options):
+def _run_check(exercise, check, source_dir, out_dir, timeout, options, stop):
     missing = check.missing()
     if missing:
         return skipped(check.name, missing)
@@ -63,10 +67,10 @@ def _run_check(exercise, check, source_dir, out_dir, timeout, options):
                 options.first_failed_test(exercise, check.name, test)
         return checks.run_tests(check, built.binary, scratch, student_files,
                                 limit_for, options.jobs, options.first_failure,
-                                on_failure, options.stop_after_hang)
+                                on_failure, stop)
     return checks.run_workload(check, built.binary, student_files,
                                timelimits.limit(exercise, check, check.name,
-                                                timeout))
+                                                timeout), stop)
 
 
 def run_variant(exercise, source_dir, out_dir, wanted_checks, options=Options()):
@@ -74,9 +78,15 @@ def run_variant(exercise, source_dir, out_dir, wanted_checks, options=Options())
     `options.check_jobs` checks at once, started in the course's order (the
     functional check's answer comes first)."""
     wanted = [c for c in exercise.checks if c in wanted_checks]
+    stop = checks.HangStop() if options.stop_after_hang else None
 
     def run(check):
-        result = run_check(exercise, check, source_dir, out_dir, options)
+        if stop and stop.by:         # not started: it would most likely hang
+            result = skipped(check, stop.stops(check))
+            result.stopped_by = stop.by
+        else:
+            result = run_check(exercise, check, source_dir, out_dir, options,
+                               stop)
         if options.progress:
             options.progress(exercise, check, result)
         return result
