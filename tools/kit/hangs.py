@@ -295,6 +295,17 @@ def _thread_state(pid, tid, tool_ranges):
 ENDED = -1                           # waits for a thread that has ended
 
 
+def _futex_word(thread):
+    """The int the thread sleeps on (a join: the joined thread's tid)."""
+    return _read_int(thread.pid, thread.futex) if thread.futex else None
+
+
+def _mutex_owner(thread):
+    """The tid in the __owner field of the mutex the thread waits for
+    (glibc x86_64: the int at offset 8, after the futex word)."""
+    return _read_int(thread.pid, thread.futex + 8) if thread.futex else None
+
+
 def _waits_for(thread, alive):
     """The thread `thread` waits for, from the futex word it sleeps on
     (glibc 2.3x, x86_64): a join sleeps on the joined thread's tid, which
@@ -307,14 +318,14 @@ def _waits_for(thread, alive):
     could end it is not written down)."""
     if thread.state != "untimed" or not thread.futex:
         return None
-    word = _read_int(thread.pid, thread.futex)
+    word = _futex_word(thread)
     if word is None:
         return None
     named = word & 0x3fffffff        # without a PI word's waiters bits
     if named in alive and named != thread.tid:
         return named                 # a join, or a PI mutex's owner
     if word == 2:
-        owner = _read_int(thread.pid, thread.futex + 8)
+        owner = _mutex_owner(thread)
         if owner in alive:
             return owner
         if owner and owner > 0 and not os.path.exists(f"/proc/{owner}"):
@@ -644,9 +655,8 @@ class _Explainer:
         return None
 
     def holder(self, thread, tid):
-        """', held by ...' from the mutex's __owner field (glibc x86_64:
-        the int at offset 8; the futex word is the mutex's first field)."""
-        owner = _read_int(thread.pid, thread.futex + 8) if thread.futex else None
+        """', held by ...' from the mutex's __owner field."""
+        owner = _mutex_owner(thread)
         if owner == tid:
             return ", which it already holds"
         if owner and owner in self.threads:
@@ -693,7 +703,7 @@ class _Explainer:
             return f"{who} woke up in its condition wait on{name} ({where}) " \
                 "but cannot take its mutex back" + self.holder(thread, tid)
         if what == "join":
-            joined = _read_int(thread.pid, thread.futex) if thread.futex else None
+            joined = _futex_word(thread)
             target = f" for {self.label(joined)}" if joined in self.threads \
                 else ""
             if joined == tid:
