@@ -22,6 +22,7 @@ from .paths import FILE_SIZE_LIMIT
 LIST_TIMEOUT = 20
 # What the hang watcher (hangs.py) saw, as a cause.
 HANG_CAUSE = {"deadlock": DEADLOCK, "spin": SPIN}
+HUNG = (DEADLOCK, SPIN, TIMEOUT)     # the causes that end a check (HangStop)
 FLOODED = ("printed too much (its output reached the limit of "
            f"{FILE_SIZE_LIMIT // 2**20} MiB) and was stopped")
 
@@ -309,6 +310,16 @@ class HangStop:
         return by and by != check and f"not run to its end: the {by} check " \
             "hung first; fix that, then run again (FULL=1 runs every check)"
 
+    def canceller(self, check):
+        """For processes.run(cancel=...)."""
+        return functools.partial(self.stops, check)
+
+    def skipped(self, check):
+        """The result of `check`, stopped or never started."""
+        result = skipped(check, self.stops(check))
+        result.stopped_by = self.by
+        return result
+
 
 def run_tests(check, binary, scratch, student_files, limit_for, jobs=1,
               first_failure=False, on_failure=None, stop=None):
@@ -329,7 +340,7 @@ def run_tests(check, binary, scratch, student_files, limit_for, jobs=1,
                       listing.stdout + listing.stderr)
     os.makedirs(scratch, exist_ok=True)
     results, failing, told = {}, threading.Event(), threading.Lock()
-    cancel = stop and functools.partial(stop.stops, check.name)
+    cancel = stop and stop.canceller(check.name)
 
     def run(entry):
         if (first_failure and failing.is_set()) or (stop and stop.by):
@@ -339,7 +350,7 @@ def run_tests(check, binary, scratch, student_files, limit_for, jobs=1,
         if result is None:           # stopped: another check hung
             return
         results[entry] = result
-        if stop and result.cause in (DEADLOCK, SPIN, TIMEOUT):
+        if stop and result.cause in HUNG:
             stop.hung(check.name)
         if result.status != PASS:
             with told:
@@ -359,7 +370,7 @@ def run_tests(check, binary, scratch, student_files, limit_for, jobs=1,
     left_out = len(tests) - len(results)
     if stop and stop.by and left_out:
         if result.status == PASS:
-            result = skipped(check.name, stop.stops(check.name))
+            result = stop.skipped(check.name)
         result.left_out, result.stopped_by = left_out, stop.by
     return result
 
@@ -405,18 +416,15 @@ def run_workload(check, binary, student_files, timeout, stop=None):
     try:
         done = processes.run(check.argv(binary, report), timeout=timeout,
                              env=env, pass_fds=(token_fd,), watch=student_files,
-                             cancel=stop and functools.partial(stop.stops,
-                                                               check.name))
+                             cancel=stop and stop.canceller(check.name))
     finally:
         os.close(token_fd)
     if done.hang_kind == processes.STOPPED:
-        result = skipped(check.name, done.hang)
-        result.stopped_by = stop.by
-        return result
+        return stop.skipped(check.name)
     report_text = read_reports(report)
     found = _finding(check, report_text, student_files)
     cause, reason, places = _workload_outcome(check, done, token, found, timeout)
-    if stop and cause in (DEADLOCK, SPIN, TIMEOUT):
+    if stop and cause in HUNG:
         stop.hung(check.name)
     status = FAIL if cause else PASS
     details = found.details if found and cause == SANITIZER else []

@@ -82,8 +82,7 @@ def run_variant(exercise, source_dir, out_dir, wanted_checks, options=Options())
 
     def run(check):
         if stop and stop.by:         # not started: it would most likely hang
-            result = skipped(check, stop.stops(check))
-            result.stopped_by = stop.by
+            result = stop.skipped(check)
         else:
             result = run_check(exercise, check, source_dir, out_dir, options,
                                stop)
