@@ -187,6 +187,7 @@ def test(args):
     free = max(1, args.jobs // len(exercises))
     options = runner.Options(jobs=free, check_jobs=free,
                              stop_after_hang=not args.full,
+                             favour_first=True,
                              progress=_progress,
                              first_failed_test=_first_failed_test)
 

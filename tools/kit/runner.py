@@ -2,6 +2,7 @@
 import concurrent.futures
 import dataclasses
 import os
+import threading
 import time
 
 from . import build, checks, registry, timelimits
@@ -27,6 +28,10 @@ class Options:
     check_jobs: int = 1
     first_failure: bool = False
     stop_after_hang: bool = False
+    # make test: the checks after the first build and run at a lower
+    # priority, so that on a busy machine they take the cores the first
+    # check (functional, whose answer the student reads first) leaves idle.
+    favour_first: bool = False
     progress: object = None      # called with (exercise, check, result)
     # called with (exercise, check, test result) for a check's first failed
     # test, before the check's other tests have finished
@@ -73,6 +78,21 @@ def _run_check(exercise, check, source_dir, out_dir, timeout, options, stop):
                                                 timeout), stop)
 
 
+LOWER_PRIORITY = 10             # a nice value: about a tenth of the CPU
+
+
+def _lower_this_threads_priority():
+    """Linux keeps a nice value per thread, and the processes this thread
+    starts inherit it.  Only ever raised (an unprivileged user cannot lower
+    it again), which is why it is set on the pool's threads, never on the
+    caller's."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(),
+                       LOWER_PRIORITY)
+    except OSError:
+        pass
+
+
 def run_variant(exercise, source_dir, out_dir, wanted_checks, options=Options()):
     """{check: CheckResult} for the wanted checks that apply to `exercise`,
     `options.check_jobs` checks at once, started in the course's order (the
@@ -81,6 +101,8 @@ def run_variant(exercise, source_dir, out_dir, wanted_checks, options=Options())
     stop = checks.HangStop() if options.stop_after_hang else None
 
     def run(check):
+        if options.favour_first and check != wanted[0]:
+            _lower_this_threads_priority()
         if stop and stop.by:         # not started: it would most likely hang
             result = stop.skipped(check)
         else:
