@@ -22,6 +22,7 @@ static int wait_for_sleepers(struct async_call *calls, int count,
                              double seconds)
 {
     double give_up = now_seconds() + seconds;
+    double cpu_start = others_cpu_seconds();
     for (;;) {
         int asleep = threads_asleep_on(&event.changed, sizeof event.changed);
         if (asleep < 0) {
@@ -31,7 +32,8 @@ static int wait_for_sleepers(struct async_call *calls, int count,
         bool any_returned = false;
         for (int i = 0; i < count; i++)
             any_returned = any_returned || async_is_done(&calls[i]);
-        if (asleep >= count || any_returned || now_seconds() > give_up)
+        if (asleep >= count || any_returned || now_seconds() > give_up ||
+            others_cpu_seconds() - cpu_start > POLLING_CPU_SECONDS)
             return asleep;
         sleep_seconds(0.002);
     }

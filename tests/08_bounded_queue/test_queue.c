@@ -112,6 +112,7 @@ static int wait_for_sleepers(struct call *calls, int count)
     size_t both = (size_t)((char *)(&queue.not_full + 1) -
                            (char *)&queue.not_empty);
     double give_up = now_seconds() + 3.0;
+    double cpu_start = others_cpu_seconds();
     for (;;) {
         int asleep = threads_asleep_on(&queue.not_empty, both);
         if (asleep < 0) {
@@ -119,7 +120,8 @@ static int wait_for_sleepers(struct call *calls, int count)
             return -1;
         }
         if (asleep >= count || count_returned(calls, count) > 0 ||
-            now_seconds() > give_up)
+            now_seconds() > give_up ||
+            others_cpu_seconds() - cpu_start > POLLING_CPU_SECONDS)
             return asleep;
         sleep_seconds(0.002);
     }

@@ -70,6 +70,7 @@ static int wait_for_sleepers(struct call *calls, int calls_count, int count,
                              double seconds)
 {
     double give_up = now_seconds() + seconds;
+    double cpu_start = others_cpu_seconds();
     for (;;) {
         int asleep = threads_asleep_on(&barrier.round_over,
                                        sizeof barrier.round_over);
@@ -78,7 +79,8 @@ static int wait_for_sleepers(struct call *calls, int calls_count, int count,
             return -1;
         }
         if (asleep >= count || count_returned(calls, calls_count) > 0 ||
-            now_seconds() > give_up)
+            now_seconds() > give_up ||
+            others_cpu_seconds() - cpu_start > POLLING_CPU_SECONDS)
             return asleep;
         sleep_seconds(0.002);
     }

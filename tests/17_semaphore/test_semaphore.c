@@ -114,6 +114,7 @@ static int wait_for_sleepers(struct call *calls, int calls_count, int count)
 {
     size_t both = (size_t)((char *)(&sem.not_full + 1) - (char *)&sem.not_zero);
     double give_up = now_seconds() + 2.0;
+    double cpu_start = others_cpu_seconds();
     for (;;) {
         int asleep = threads_asleep_on(&sem.not_zero, both);
         if (asleep < 0) {
@@ -121,7 +122,8 @@ static int wait_for_sleepers(struct call *calls, int calls_count, int count)
             return -1;
         }
         if (asleep >= count || count_returned(calls, calls_count) > 0 ||
-            now_seconds() > give_up)
+            now_seconds() > give_up ||
+            others_cpu_seconds() - cpu_start > POLLING_CPU_SECONDS)
             return asleep;
         sleep_seconds(0.002);
     }

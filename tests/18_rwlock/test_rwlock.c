@@ -81,13 +81,15 @@ static int wait_for_sleepers(int count)
     size_t both = (size_t)((char *)(&lock.writers_ok + 1) -
                            (char *)&lock.readers_ok);
     double give_up = now_seconds() + 2.0;
+    double cpu_start = others_cpu_seconds();
     for (;;) {
         int asleep = threads_asleep_on(&lock.readers_ok, both);
         if (asleep < 0) {
             sleep_seconds(0.5);
             return -1;
         }
-        if (asleep >= count || now_seconds() > give_up)
+        if (asleep >= count || now_seconds() > give_up ||
+            others_cpu_seconds() - cpu_start > POLLING_CPU_SECONDS)
             return asleep;
         sleep_seconds(0.002);
     }

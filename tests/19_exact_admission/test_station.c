@@ -80,6 +80,7 @@ static int wait_for_sleeping_passengers(struct passenger *passengers,
                                         int count, double seconds)
 {
     double give_up = now_seconds() + seconds;
+    double cpu_start = others_cpu_seconds();
     for (;;) {
         int asleep = threads_asleep_on(&station.seats_offered,
                                        sizeof station.seats_offered);
@@ -88,7 +89,8 @@ static int wait_for_sleeping_passengers(struct passenger *passengers,
             return -1;
         }
         if (asleep >= count || count_returned(passengers, count) > 0 ||
-            now_seconds() > give_up)
+            now_seconds() > give_up ||
+            others_cpu_seconds() - cpu_start > POLLING_CPU_SECONDS)
             return asleep;
         sleep_seconds(0.002);
     }

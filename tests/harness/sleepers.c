@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 /* 1 if the thread is in futex() on an address inside the range, 0 if not,
@@ -121,4 +122,13 @@ int threads_asleep_on(const void *object, size_t size)
     if (!proc_shows_sleepers())
         return -1;
     return count_asleep_on(object, size);
+}
+
+double others_cpu_seconds(void)
+{
+    struct timespec process, own;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &process);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &own);
+    return (double)(process.tv_sec - own.tv_sec) +
+           (double)(process.tv_nsec - own.tv_nsec) / 1e9;
 }

@@ -278,10 +278,10 @@ def _run_test_once(check, binary, scratch, student_files, limit_for, suite,
 
 def _up_to_first_failure(ran):
     """The tests a run one at a time would have run: those before the first
-    failure in listing order, and that one.  Tests start in listing order,
-    so all of them have run; the ones after it that had started beside it
-    are dropped, so that a record does not depend on which finished
-    first."""
+    failure in listing order, and that one (run_tests runs all of them,
+    whatever order they start in); the ones after it that had started
+    beside it are dropped, so that a record does not depend on which
+    finished first."""
     for index, test in enumerate(ran):
         if test.status != PASS:
             return ran[:index + 1]
@@ -322,45 +322,65 @@ class HangStop:
 
 
 def run_tests(check, binary, scratch, student_files, limit_for, jobs=1,
-              first_failure=False, on_failure=None, stop=None):
+              first_failure=False, on_failure=None, stop=None,
+              expected_seconds=None):
     """Runs each test of a Criterion binary in its own process, `jobs` at
     once, each result its own.  `limit_for(test name)` gives its (Criterion
-    limit, outer limit) in seconds.  With `first_failure`, tests not
-    started yet are left out once one fails (the check's result is the
-    same: it fails with its first failure); with `stop` (a HangStop), once
-    a run of this check or another hangs.  Either way the reason is the one
-    a full run gives: tests start in listing order, so every test before
-    the one that stopped it has run.  `on_failure(test_result)` is called
-    once, with the first test to fail, as soon as it has (a student reads
-    it while the others still run)."""
+    limit, outer limit) in seconds.  With `first_failure`, a test that
+    comes after a failed one in listing order is not started (the check's
+    result is the same: it fails with its first failure); with `stop` (a
+    HangStop), no test is started once a run of this check or another
+    hangs.  Tests start in listing order, or with `expected_seconds(test
+    name)` (grading: the reference's times) the longest first, so that a
+    long test does not start last and keep the check waiting for it alone;
+    either way every test before the first failure in listing order runs,
+    and the reason is the one a full run gives.  `on_failure(test_result)`
+    is called once, with the first test to fail, as soon as it has (a
+    student reads it while the others still run)."""
     tests, listing = list_tests(binary)
     if not tests:
         return failed(check.name, CRASH, "the test program lists no tests (it "
                       "crashed before its first test?)",
                       listing.stdout + listing.stderr)
     os.makedirs(scratch, exist_ok=True)
-    results, failing, told = {}, threading.Event(), threading.Lock()
-    cancel = stop and stop.canceller(check.name)
+    place = {entry: index for index, entry in enumerate(tests)}
+    results, told = {}, threading.Lock()
+    first_failed = [len(tests)]      # the listing place of the first failure
+    hang_cancel = stop and stop.canceller(check.name)
+
+    def needless(entry):
+        return first_failure and place[entry] > first_failed[0]
+
+    def canceller(entry):
+        """Ends a run whose result can no longer count: a test before it in
+        listing order failed, or (HangStop) a run hung."""
+        def cancel():
+            if needless(entry):
+                return "a test listed before it failed"
+            return hang_cancel and hang_cancel()
+        return cancel
 
     def run(entry):
-        if (first_failure and failing.is_set()) or (stop and stop.by):
+        if needless(entry) or (stop and stop.by):
             return
         result = _run_one_test(check, binary, scratch, student_files,
-                               limit_for, *entry, cancel)
-        if result is None:           # stopped: another check hung
+                               limit_for, *entry, canceller(entry))
+        if result is None:           # stopped: see canceller
             return
         results[entry] = result
         if stop and result.cause in HUNG:
             stop.hung(check.name)
         if result.status != PASS:
             with told:
-                first = not failing.is_set()
-                failing.set()
+                first = first_failed[0] == len(tests)
+                first_failed[0] = min(first_failed[0], place[entry])
             if first and on_failure:
                 on_failure(result)
 
+    order = tests if expected_seconds is None else sorted(
+        tests, key=lambda entry: -(expected_seconds('/'.join(entry)) or 0.0))
     with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
-        list(pool.map(run, tests))
+        list(pool.map(run, order))
     # In listing order, whatever order they finished in: the reason shown is
     # the same from run to run.
     ran = [results[t] for t in tests if t in results]

@@ -27,6 +27,9 @@ class Options:
     jobs: int = 1
     check_jobs: int = 1
     first_failure: bool = False
+    # grading: a check's tests start the longest first (the reference's
+    # times), so that none starts last and keeps the check waiting for it
+    longest_first: bool = False
     stop_after_hang: bool = False
     # make test: the checks after the first build and run at a lower
     # priority, so that on a busy machine they take the cores the first
@@ -70,9 +73,13 @@ def _run_check(exercise, check, source_dir, out_dir, timeout, options, stop):
         if options.first_failed_test:
             def on_failure(test):
                 options.first_failed_test(exercise, check.name, test)
+        expected = None
+        if options.longest_first:
+            def expected(test):
+                return timelimits.reference(exercise, check, test)
         return checks.run_tests(check, built.binary, scratch, student_files,
                                 limit_for, options.jobs, options.first_failure,
-                                on_failure, stop)
+                                on_failure, stop, expected)
     return checks.run_workload(check, built.binary, student_files,
                                timelimits.limit(exercise, check, check.name,
                                                 timeout), stop)

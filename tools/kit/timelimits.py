@@ -32,13 +32,18 @@ def _measured():
         return {}
 
 
+def reference(exercise, check, name):
+    """Seconds the reference solution took for `name`, or None."""
+    return _measured().get(exercise.name, {}).get(check.name, {}).get(name)
+
+
 def limit(exercise, check, name, default):
     """Seconds for one run of `name` (a test, or the check's workload)."""
-    reference = _measured().get(exercise.name, {}).get(check.name, {}).get(name)
-    if reference is None:
+    reference_seconds = reference(exercise, check, name)
+    if reference_seconds is None:
         return default
     kind = check.runs_tests
-    return min(default, max(FLOOR[kind], MULTIPLE[kind] * reference))
+    return min(default, max(FLOOR[kind], MULTIPLE[kind] * reference_seconds))
 
 
 def measure(exercises, runs, run_solution):

@@ -135,7 +135,8 @@ def main(argv):
     options = runner.Options(
         timeouts=tuple((c.name, args.workload_timeout) for c in registry.CHECKS
                        if not c.runs_tests and args.workload_timeout),
-        jobs=max(1, args.test_jobs), first_failure=not args.full)
+        jobs=max(1, args.test_jobs), first_failure=not args.full,
+        longest_first=True)
     for check in args.check:        # before any submitted code runs
         registry.get(check).missing()
     for exercise in exercises:
