@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env -S python3 -I -S
 """The compiler the grader builds submissions with (CC=this file).
 
 Headers come from the kit: before compiling, every C file of the
