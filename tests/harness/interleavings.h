@@ -74,8 +74,9 @@ void harness_shake(void);
  * Workloads: calls each functions[i](arguments[i]) over and over in a thread
  * of its own, all threads released together, until every function has been
  * called at least `min_calls` times (or has made four times as many): each
- * function's calls overlap every other's.  Nothing synchronises the threads between calls, so a race
- * between two of the functions is there for the checkers to see.
+ * function's calls overlap every other's.  Nothing synchronises the threads
+ * between calls, so a race between two of the functions is there for the
+ * checkers to see.
  */
 typedef void race_function(void *argument);
 void workload_race(race_function *const functions[], void *const arguments[],

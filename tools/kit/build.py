@@ -65,7 +65,7 @@ def linker():
     """The grader's CC (grading/cc_guard.py) checks what a submitted C file
     includes; a link preprocesses nothing, so it skips the guard and the
     Python start it costs (a third of the guard's runs)."""
-    return os.environ.get("THREADLINGS_REAL_CC") or compiler()
+    return policy.real_compiler(default="gcc")
 
 
 def object_cache():

@@ -133,8 +133,11 @@ def _tool(*command):
     return done.stdout
 
 
-def _cc():
-    return os.environ.get("THREADLINGS_REAL_CC") or os.environ.get("CC") or "cc"
+def real_compiler(default="cc"):
+    """The compiler itself: in grading, CC is the include guard in front of
+    it (grading/cc_guard.py), and THREADLINGS_REAL_CC names it."""
+    return os.environ.get("THREADLINGS_REAL_CC") or os.environ.get("CC") or \
+        default
 
 
 @functools.lru_cache(maxsize=None)
@@ -154,7 +157,7 @@ def provided_names():
 
 def _library_path(library):
     try:
-        found = subprocess.run([_cc(), f"-print-file-name={library}"],
+        found = subprocess.run([real_compiler(), f"-print-file-name={library}"],
                                capture_output=True, text=True,
                                timeout=TOOL_TIMEOUT).stdout.strip()
     except OSError:
