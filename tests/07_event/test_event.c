@@ -16,27 +16,15 @@ static void init_event(void)
 
 /* Waits (at most `seconds`) until the threads of `count` calls sleep in
  * pthread_cond_wait on the event's condition variable, and returns how many
- * threads do; stops early once one of the calls has returned (a failure of
- * its own).  Where /proc cannot tell (-1), it gives them half a second. */
+ * threads do (sleepers.h; -1 where /proc cannot tell); stops early once one
+ * of the calls has returned (a failure of its own). */
 static int wait_for_sleepers(struct async_call *calls, int count,
                              double seconds)
 {
-    double give_up = now_seconds() + seconds;
-    double cpu_start = others_cpu_seconds();
-    for (;;) {
-        int asleep = threads_asleep_on(&event.changed, sizeof event.changed);
-        if (asleep < 0) {
-            sleep_seconds(0.5);
-            return -1;
-        }
-        bool any_returned = false;
-        for (int i = 0; i < count; i++)
-            any_returned = any_returned || async_is_done(&calls[i]);
-        if (asleep >= count || any_returned || now_seconds() > give_up ||
-            others_cpu_seconds() - cpu_start > POLLING_CPU_SECONDS)
-            return asleep;
-        sleep_seconds(0.002);
-    }
+    return wait_until_asleep_on(&event.changed, sizeof event.changed, count,
+                                seconds, any_async_call_returned,
+                                &(struct async_calls){calls, sizeof *calls,
+                                                      count});
 }
 
 /* event_wait in its own thread; records the CPU time the wait used. */

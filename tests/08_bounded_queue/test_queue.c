@@ -104,27 +104,16 @@ static int count_returned(struct call *calls, int count)
 
 /* Waits (at most 3 s) until the threads of `count` calls sleep in
  * pthread_cond_wait on one of the queue's condition variables (which one
- * is the solution's business), and returns how many threads do; stops
- * early once one of the calls has returned (a failure of its own).  Where
- * /proc cannot tell (-1), it gives them half a second instead. */
+ * is the solution's business), and returns how many threads do
+ * (sleepers.h; -1 where /proc cannot tell); stops early once one of the
+ * calls has returned (a failure of its own). */
 static int wait_for_sleepers(struct call *calls, int count)
 {
     size_t both = (size_t)((char *)(&queue.not_full + 1) -
                            (char *)&queue.not_empty);
-    double give_up = now_seconds() + 3.0;
-    double cpu_start = others_cpu_seconds();
-    for (;;) {
-        int asleep = threads_asleep_on(&queue.not_empty, both);
-        if (asleep < 0) {
-            sleep_seconds(0.5);
-            return -1;
-        }
-        if (asleep >= count || count_returned(calls, count) > 0 ||
-            now_seconds() > give_up ||
-            others_cpu_seconds() - cpu_start > POLLING_CPU_SECONDS)
-            return asleep;
-        sleep_seconds(0.002);
-    }
+    return wait_until_asleep_on(&queue.not_empty, both, count, 3.0,
+                                any_async_call_returned,
+                                ASYNC_CALLS(calls, count));
 }
 
 static void expect_get(long expected, const char *when)

@@ -63,27 +63,15 @@ static int wait_for_calls(struct call *calls, int count, double seconds)
 }
 
 /* Waits (at most `seconds`) until `count` threads sleep in pthread_cond_wait
- * on the barrier's condition variable, and returns how many do; stops early
- * once one of the calls has returned (a failure of its own).  Where /proc
- * cannot tell (-1), it gives them half a second instead. */
+ * on the barrier's condition variable, and returns how many do (sleepers.h;
+ * -1 where /proc cannot tell); stops early once one of the calls has
+ * returned (a failure of its own). */
 static int wait_for_sleepers(struct call *calls, int calls_count, int count,
                              double seconds)
 {
-    double give_up = now_seconds() + seconds;
-    double cpu_start = others_cpu_seconds();
-    for (;;) {
-        int asleep = threads_asleep_on(&barrier.round_over,
-                                       sizeof barrier.round_over);
-        if (asleep < 0) {
-            sleep_seconds(0.5);
-            return -1;
-        }
-        if (asleep >= count || count_returned(calls, calls_count) > 0 ||
-            now_seconds() > give_up ||
-            others_cpu_seconds() - cpu_start > POLLING_CPU_SECONDS)
-            return asleep;
-        sleep_seconds(0.002);
-    }
+    return wait_until_asleep_on(&barrier.round_over, sizeof barrier.round_over,
+                                count, seconds, any_async_call_returned,
+                                ASYNC_CALLS(calls, calls_count));
 }
 
 #define MUST_WAIT "a thread must wait until the last one of its round " \

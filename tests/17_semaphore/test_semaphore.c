@@ -107,26 +107,15 @@ static int wait_for_calls(struct call *calls, int count, double seconds)
 
 /* Waits (at most 2 s) until `count` threads sleep in a condition wait on
  * one of the semaphore's condition variables (which one is the solution's
- * business), and returns how many do; stops early once one of the calls
- * has returned (a failure of its own).  Where /proc cannot tell (-1), it
- * gives them half a second instead. */
+ * business), and returns how many do (sleepers.h; -1 where /proc cannot
+ * tell); stops early once one of the calls has returned (a failure of its
+ * own). */
 static int wait_for_sleepers(struct call *calls, int calls_count, int count)
 {
     size_t both = (size_t)((char *)(&sem.not_full + 1) - (char *)&sem.not_zero);
-    double give_up = now_seconds() + 2.0;
-    double cpu_start = others_cpu_seconds();
-    for (;;) {
-        int asleep = threads_asleep_on(&sem.not_zero, both);
-        if (asleep < 0) {
-            sleep_seconds(0.5);
-            return -1;
-        }
-        if (asleep >= count || count_returned(calls, calls_count) > 0 ||
-            now_seconds() > give_up ||
-            others_cpu_seconds() - cpu_start > POLLING_CPU_SECONDS)
-            return asleep;
-        sleep_seconds(0.002);
-    }
+    return wait_until_asleep_on(&sem.not_zero, both, count, 2.0,
+                                any_async_call_returned,
+                                ASYNC_CALLS(calls, calls_count));
 }
 
 #define LOOP_BECAUSE "; and wait in a loop, since a wait can end without " \

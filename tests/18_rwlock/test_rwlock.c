@@ -74,25 +74,13 @@ static bool release(struct holder *holder)
 
 /* Waits (at most 2 s) until `count` threads sleep in a condition wait on
  * one of the lock's condition variables (which one is the solution's
- * business), and returns how many do.  Where /proc cannot tell (-1), it
- * gives them half a second instead. */
+ * business), and returns how many do (sleepers.h; -1 where /proc cannot
+ * tell). */
 static int wait_for_sleepers(int count)
 {
     size_t both = (size_t)((char *)(&lock.writers_ok + 1) -
                            (char *)&lock.readers_ok);
-    double give_up = now_seconds() + 2.0;
-    double cpu_start = others_cpu_seconds();
-    for (;;) {
-        int asleep = threads_asleep_on(&lock.readers_ok, both);
-        if (asleep < 0) {
-            sleep_seconds(0.5);
-            return -1;
-        }
-        if (asleep >= count || now_seconds() > give_up ||
-            others_cpu_seconds() - cpu_start > POLLING_CPU_SECONDS)
-            return asleep;
-        sleep_seconds(0.002);
-    }
+    return wait_until_asleep_on(&lock.readers_ok, both, count, 2.0, NULL, NULL);
 }
 
 #define LOOP_BECAUSE "; and wait in a loop, since a wait can end without " \

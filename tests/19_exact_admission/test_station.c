@@ -73,27 +73,16 @@ static int count_returned(struct passenger *passengers, int count)
 }
 
 /* Waits (at most `seconds`) until `count` passengers sleep in
- * pthread_cond_wait on the platform, and returns how many do (-1 where
- * /proc cannot tell: then it gives them half a second); stops early once
- * a passenger has returned (a failure of its own). */
+ * pthread_cond_wait on the platform, and returns how many do (sleepers.h;
+ * -1 where /proc cannot tell); stops early once a passenger has returned
+ * (a failure of its own). */
 static int wait_for_sleeping_passengers(struct passenger *passengers,
                                         int count, double seconds)
 {
-    double give_up = now_seconds() + seconds;
-    double cpu_start = others_cpu_seconds();
-    for (;;) {
-        int asleep = threads_asleep_on(&station.seats_offered,
-                                       sizeof station.seats_offered);
-        if (asleep < 0) {
-            sleep_seconds(0.5);
-            return -1;
-        }
-        if (asleep >= count || count_returned(passengers, count) > 0 ||
-            now_seconds() > give_up ||
-            others_cpu_seconds() - cpu_start > POLLING_CPU_SECONDS)
-            return asleep;
-        sleep_seconds(0.002);
-    }
+    return wait_until_asleep_on(&station.seats_offered,
+                                sizeof station.seats_offered, count, seconds,
+                                any_async_call_returned,
+                                ASYNC_CALLS(passengers, count));
 }
 
 /* Lets the passengers that are still waiting go: cars until nobody is

@@ -125,6 +125,19 @@ void async_start(struct async_call *call, void *(*function)(void *),
 /* True once the call has returned; waits at most `seconds` for it. */
 bool async_wait(struct async_call *call, double seconds);
 bool async_is_done(struct async_call *call);
+/* Several calls, for any_async_call_returned: `count` async_calls `stride`
+ * bytes apart, each the `async` member of an array of larger structs
+ * (ASYNC_CALLS(array, count) says so), or a plain array of them. */
+struct async_calls {
+    struct async_call *first;
+    size_t stride;
+    int count;
+};
+#define ASYNC_CALLS(array, n) \
+    (&(struct async_calls){&(array)[0].async, sizeof (array)[0], (n)})
+/* True once one of the calls (a struct async_calls) has returned; in the
+ * shape wait_until_asleep_on (sleepers.h) takes to stop waiting early. */
+bool any_async_call_returned(const void *async_calls);
 /* Joins the thread if the call returned; a call that never returns is left
  * behind (the test fails anyway, and its process ends). */
 void async_finish(struct async_call *call);

@@ -203,6 +203,17 @@ bool async_wait(struct async_call *call, double seconds)
 
 bool async_is_done(struct async_call *call) { return async_wait(call, 0); }
 
+bool any_async_call_returned(const void *async_calls)
+{
+    const struct async_calls *calls = async_calls;
+    for (int i = 0; i < calls->count; i++) {
+        char *call = (char *)calls->first + (size_t)i * calls->stride;
+        if (async_is_done((struct async_call *)call))
+            return true;
+    }
+    return false;
+}
+
 void async_finish(struct async_call *call)
 {
     if (call->joined || !async_is_done(call))

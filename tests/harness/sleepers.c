@@ -132,3 +132,23 @@ double others_cpu_seconds(void)
     return (double)(process.tv_sec - own.tv_sec) +
            (double)(process.tv_nsec - own.tv_nsec) / 1e9;
 }
+
+int wait_until_asleep_on(const void *object, size_t size, int count,
+                         double seconds, bool (*returned)(const void *context),
+                         const void *context)
+{
+    double give_up = now_seconds() + seconds;
+    double cpu_start = others_cpu_seconds();
+    for (;;) {
+        int asleep = threads_asleep_on(object, size);
+        if (asleep < 0) {
+            sleep_seconds(0.5);
+            return -1;
+        }
+        if (asleep >= count || (returned && returned(context)) ||
+            now_seconds() > give_up ||
+            others_cpu_seconds() - cpu_start > POLLING_CPU_SECONDS)
+            return asleep;
+        sleep_seconds(0.002);
+    }
+}

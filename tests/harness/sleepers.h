@@ -9,6 +9,7 @@
 #ifndef THREADLINGS_SLEEPERS_H
 #define THREADLINGS_SLEEPERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* How many threads of this process are asleep in a futex wait on an address
@@ -26,5 +27,15 @@ int threads_asleep_on(const void *object, size_t size);
  * the wait. */
 double others_cpu_seconds(void);
 #define POLLING_CPU_SECONDS 0.5
+
+/* Waits (at most `seconds`) until `count` threads sleep on an address inside
+ * [object, object + size), and returns how many do.  Stops early when
+ * `returned(context)` says that a call the test expects to block has
+ * returned (a failure the test names itself; NULL: no such call), or once
+ * the other threads have used POLLING_CPU_SECONDS since it began.  Where
+ * /proc cannot tell (-1), it gives them half a second instead. */
+int wait_until_asleep_on(const void *object, size_t size, int count,
+                         double seconds, bool (*returned)(const void *context),
+                         const void *context);
 
 #endif
