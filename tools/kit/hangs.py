@@ -107,35 +107,44 @@ def _tree(root):
     return pids
 
 
-def _is_criterion_runner(pid):
-    """Criterion's runner forks workers whose argv[0] is `boxfort-worker`."""
-    if (_read(f"/proc/{pid}/cmdline") or "").startswith("boxfort-worker\0"):
-        return False
-    return "libcriterion" in (_read(f"/proc/{pid}/maps") or "")
+@dataclasses.dataclass(frozen=True)
+class ProgramFacts:
+    """What a process's mappings say, read once it has them all."""
+    criterion_runner: bool
+    tool_ranges: tuple
+    settled: bool       # the C library is mapped: so is everything before it
 
 
-def _tool_ranges(pid):
-    """The code of a sanitizer runtime in the process: [(low, high)], empty
-    until its executable segment is mapped (ld.so maps it in steps).  gcc
-    links the runtime as a library (libtsan.so); clang links it into the
-    program itself, whose code then counts as the tool's: a thread of the
-    program's own code in a system call is the runtime's (the student's
-    and the tests' code reach the kernel through the C library; the
-    object policy refuses system-call instructions)."""
-    ranges, own = [], []
+def _program_facts(pid):
+    """Whether the process is Criterion's runner (it forks workers whose
+    argv[0] is `boxfort-worker`, and maps libcriterion itself), and the code
+    of a sanitizer runtime in it: ((low, high), ...), empty until its
+    executable segment is mapped (ld.so maps it in steps).  gcc links the
+    runtime as a library (libtsan.so), which comes before the C library in
+    the program's needed list, as libcriterion does; clang links it into
+    the program itself, whose code then counts as the tool's: a thread of
+    the program's own code in a system call is the runtime's (the
+    student's and the tests' code reach the kernel through the C library;
+    the object policy refuses system-call instructions)."""
+    worker = (_read(f"/proc/{pid}/cmdline") or "").startswith("boxfort-worker\0")
+    ranges, own, runner, settled = [], [], False, False
     program = os.path.realpath(f"/proc/{pid}/exe")
     for line in (_read(f"/proc/{pid}/maps") or "").splitlines():
         fields = line.split()
-        if len(fields) < 6 or "x" not in fields[1]:
+        if len(fields) < 6:
+            continue
+        runner = runner or "libcriterion" in fields[5]
+        if "x" not in fields[1]:
             continue
         low, high = (int(v, 16) for v in fields[0].split("-"))
+        settled = settled or os.path.basename(fields[5]).startswith("libc.so")
         if any(t in fields[5] for t in TOOL_LIBRARIES):
             ranges.append((low, high))
         elif fields[5] == program:
             own.append((low, high))
     if not ranges and own and _has_static_sanitizer(program):
         ranges = own
-    return ranges
+    return ProgramFacts(runner and not worker, tuple(ranges), settled)
 
 
 @functools.lru_cache(maxsize=64)
@@ -375,7 +384,7 @@ class Watcher:
         self.cycle_key = None
         self.rejected_cycles = set()
         self.busy = {}               # the current busy spell
-        self.tool_ranges = {}
+        self.facts = {}              # {(pid, program): ProgramFacts}
         self.tool_threads = set()    # (pid, tid) of the sanitizer's threads
         self.in_tool = set()         # tids seen waiting for its locks
         self.longest = {"still": 0.0, "busy": 0.0}   # for THREADLINGS_WATCH_LOG
@@ -393,20 +402,21 @@ class Watcher:
     def snapshot(self):
         threads = []
         for pid in _tree(self.root):
-            if _is_criterion_runner(pid):
-                continue
             try:             # keyed by program too: prlimit and setarch exec
                 key = (pid, os.readlink(f"/proc/{pid}/exe"))
             except OSError:
                 continue
-            if not self.tool_ranges.get(key):   # ld.so may still be loading
-                self.tool_ranges[key] = _tool_ranges(pid)
+            facts = self.facts.get(key)
+            if facts is None or not facts.settled:   # ld.so may be loading
+                facts = self.facts[key] = _program_facts(pid)
+            if facts.criterion_runner:
+                continue
             try:
                 tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
             except OSError:
                 continue
             for tid in tids:
-                state = _thread_state(pid, tid, self.tool_ranges[key])
+                state = _thread_state(pid, tid, facts.tool_ranges)
                 if state and state.state == "tool thread":
                     self.tool_threads.add((pid, tid))
                 # The tool's own thread is left out even while it runs
@@ -522,7 +532,7 @@ class Watcher:
     def _spin_window(self):
         if self.valgrind:
             return VALGRIND_SPIN_WINDOW
-        if any(self.tool_ranges.values()):
+        if any(facts.tool_ranges for facts in self.facts.values()):
             return SPIN_WINDOW
         return NATIVE_SPIN_WINDOW
 
