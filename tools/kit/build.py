@@ -73,7 +73,7 @@ def object_cache():
 
 
 @functools.lru_cache(maxsize=None)
-def _criterion_flags():
+def criterion_flags():
     done = processes.run(["pkg-config", "--cflags", "--libs", "criterion"],
                          timeout=20)
     return tuple(done.stdout.split()) if done.returncode == 0 else ("-lcriterion",)
@@ -121,7 +121,7 @@ def link_command(exercise, check, objects, binary):
     link = list(exercise.libs)
     if check.runs_tests:
         link = [f"-Wl,--wrap={name}" for name in registry.WRAPPED] + \
-            list(_criterion_flags()) + link
+            list(criterion_flags()) + link
     else:
         link = [f"-Wl,--wrap={name}" for name in registry.WORKLOAD_WRAPPED] + link
     return [linker(), *registry.STRICT_FLAGS, *check.flags, "-o", binary,

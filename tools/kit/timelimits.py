@@ -22,7 +22,7 @@ USE_MEASURED = True                  # off while the figures are measured
 
 
 @functools.lru_cache(maxsize=1)
-def _measured():
+def reference_times():
     if not USE_MEASURED:
         return {}
     try:
@@ -34,7 +34,7 @@ def _measured():
 
 def reference(exercise, check, name):
     """Seconds the reference solution took for `name`, or None."""
-    return _measured().get(exercise.name, {}).get(check.name, {}).get(name)
+    return reference_times().get(exercise.name, {}).get(check.name, {}).get(name)
 
 
 def limit(exercise, check, name, default):
@@ -51,7 +51,7 @@ def measure(exercises, runs, run_solution):
     records the slowest time of each test and workload."""
     global USE_MEASURED
     USE_MEASURED = False
-    _measured.cache_clear()
+    reference_times.cache_clear()
     try:
         previous = _load_all()
         found = {e.name: [run_solution(e) for _ in range(runs)] for e in exercises}
@@ -83,5 +83,5 @@ def record(results_by_exercise, previous=None):
                                                  test.seconds), 3)
     write_atomically(str(TIMINGS), json.dumps(measured, indent=1,
                                               sort_keys=True) + "\n")
-    _measured.cache_clear()
+    reference_times.cache_clear()
     return measured

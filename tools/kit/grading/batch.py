@@ -86,7 +86,8 @@ def _prebuild(kit_root, exercises, checks):
 
 
 def prepare(out_dir, wanted, checks, limits, keep_scratch=False, full=False,
-            test_jobs=session.Settings.test_jobs):
+            test_jobs=session.Settings.test_jobs,
+            check_jobs=session.Settings.check_jobs):
     """Settings for a batch writing into out_dir (takes its lock)."""
     work_dir = _work_dir(out_dir)
     lock = _lock(out_dir)
@@ -109,7 +110,7 @@ def prepare(out_dir, wanted, checks, limits, keep_scratch=False, full=False,
         kit_root, work_dir, exercises, left_out, list(checks), limits,
         network_prefix, _containment(limits, network_note, subreaper),
         python=sandbox.worker_python(), keep_scratch=keep_scratch, full=full,
-        test_jobs=test_jobs)
+        test_jobs=test_jobs, check_jobs=check_jobs)
     settings.fingerprint = kitcopy.fingerprint(kit_root, exercises, {
         "checks": tuple(checks), "limits": repr(limits), "full": full})
     settings.lock = lock

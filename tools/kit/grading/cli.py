@@ -37,6 +37,10 @@ def _limits_options(command):
                          default=session.Settings.test_jobs,
                          help="tests of one check run at once in a slot "
                          "(default: %(default)s)")
+    command.add_argument("--check-jobs", type=int,
+                         default=session.Settings.check_jobs,
+                         help="checks of one exercise run at once in a slot "
+                         "(default: %(default)s)")
     command.add_argument("--full", action="store_true",
                          help="run every test of a failing check, for fuller "
                          "feedback (the score is the same; slower)")
@@ -112,7 +116,7 @@ def main(argv):
             settings = batch.prepare(args.out, args.exercise,
                                      args.check or list(ALL_CHECKS), _limits(args),
                                      args.keep_scratch, args.full,
-                                     args.test_jobs)
+                                     args.test_jobs, args.check_jobs)
             graded, missing = batch.run(args.submissions, args.out, settings,
                                         max(1, args.jobs))
             return 1 if missing else 0

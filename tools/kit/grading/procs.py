@@ -47,6 +47,19 @@ def processes():
                 yield process
 
 
+def ancestors(pid, most=4096):
+    """The pids above `pid`, its parent first (those a dead process had are
+    lost: read them before killing it)."""
+    found = []
+    while len(found) < most:
+        process = _read_process(pid)
+        if process is None or process.ppid <= 1:
+            return found
+        pid = process.ppid
+        found.append(pid)
+    return found
+
+
 def descendants(root_pid, table):
     children = {}
     for process in table:

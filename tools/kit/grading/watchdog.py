@@ -9,6 +9,7 @@ told why (SCRATCH/limits.log); if that keeps happening, the whole
 submission is stopped.
 """
 import dataclasses
+import json
 import os
 import signal
 import subprocess
@@ -88,13 +89,17 @@ def _kill_biggest(slot, limits, scratch, outcome):
     if not over:
         return False
     size, biggest = over[0]
+    # the chain tells the worker which check's runner the process was
+    # below; read before the kill, after which its parent may reap it
+    chain = [biggest.pid, *procs.ancestors(biggest.pid)]
     try:
         os.kill(biggest.pid, signal.SIGKILL)
     except ProcessLookupError:
         return False
     why = (f"used more memory than the limit ({_mib(limits.memory)} MiB): "
            f"{biggest.name} was killed at {_mib(size)} MiB")
-    _append(os.path.join(scratch, LIMITS_LOG), why)
+    _append(os.path.join(scratch, LIMITS_LOG),
+            json.dumps({"why": why, "chain": chain}))
     outcome.kills.append((time.monotonic(), why))
     return True
 

@@ -137,7 +137,7 @@ def run(jobs, only=None, keep=False, class_size=0):
                 pool.submit(selfchecks.restart_row, cases, exercise, root, substitutions)]
             if class_size:
                 extras.append(pool.submit(classroom.run, class_size, jobs, all_cases,
-                                          materialise, substitutions, root, defaults))
+                                          materialise, substitutions, root))
             for future in futures:
                 got.update(future.result())
             for future in extras:
