@@ -117,6 +117,23 @@ class ProgramFacts:
     settled: bool       # the C library is mapped: so is everything before it
 
 
+def _program_key(pid):
+    """What tells the program a process runs apart from the one it ran
+    before an exec (prlimit and setarch exec theirs; BoxFort's workers are
+    forks of the runner that exec the same file again, and a watcher that
+    looked between the fork and the exec took a worker for the runner):
+    the file, its argv[0], and where its code and stack were mapped."""
+    stat = _read(f"/proc/{pid}/stat")
+    try:
+        fields = stat[stat.rindex(")") + 2:].split()
+        layout = (fields[23], fields[25])        # startcode, startstack
+        program = os.readlink(f"/proc/{pid}/exe")
+    except (AttributeError, ValueError, IndexError, OSError):
+        return None
+    argv0 = (_read(f"/proc/{pid}/cmdline") or "").split("\0", 1)[0]
+    return pid, program, argv0, layout
+
+
 def _program_facts(pid):
     """Whether the process is Criterion's runner (it forks workers whose
     argv[0] is `boxfort-worker`, and maps libcriterion itself), and the code
@@ -404,9 +421,8 @@ class Watcher:
     def snapshot(self):
         threads = []
         for pid in _tree(self.root):
-            try:             # keyed by program too: prlimit and setarch exec
-                key = (pid, os.readlink(f"/proc/{pid}/exe"))
-            except OSError:
+            key = _program_key(pid)
+            if key is None:
                 continue
             facts = self.facts.get(key)
             if facts is None or not facts.settled:   # ld.so may be loading
