@@ -15,6 +15,7 @@ import fcntl
 import hashlib
 import os
 import queue
+import re
 import shutil
 import subprocess
 import sys
@@ -237,8 +238,34 @@ def run(submissions_dir, out_dir, settings, jobs):
     if todo:
         print(f"grade: graded {len(todo)} submissions in {elapsed:.0f} s "
               f"({len(todo) * 60 / elapsed:.1f} per minute)", file=sys.stderr)
+    if todo:
+        settings.slowest = slowest_exercise(os.path.join(settings.work_dir,
+                                                         "logs"))
+        print(f"grade: the slowest exercise took {settings.slowest}",
+              file=sys.stderr)
     if not settings.keep_scratch:
         shutil.rmtree(settings.work_dir, ignore_errors=True)
     print(f"grade: {len(all_records)} results in {out_dir}: grades.csv, "
           "results.json, feedback/", file=sys.stderr)
     return all_records, missing
+
+
+def slowest_exercise(logs):
+    """The longest time one exercise of one submission held its slot, from
+    the workers' logs ("NN_name: 12.3 s")."""
+    found = []
+    try:
+        names = os.listdir(logs)
+    except OSError:
+        names = []
+    for name in names:
+        if name.endswith(".log"):
+            with open(os.path.join(logs, name), encoding="utf-8",
+                      errors="replace") as log:
+                found += [(float(m.group(2)), f"{m.group(1)} of {name[:-4]}")
+                          for m in re.finditer(r"^(\d\d_\w+): ([\d.]+) s$",
+                                               log.read(), re.M)]
+    if not found:
+        return "unknown"
+    seconds, which = max(found)
+    return f"{seconds:.0f} s ({which})"

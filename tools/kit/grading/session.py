@@ -42,6 +42,7 @@ class Settings:
     # alone on the idle 2-core machine, took 118 s with one check at a
     # time and 55 s with the four side by side, for the same CPU time.
     check_jobs: int = 4
+    slowest: str = "unknown"     # the batch's slowest exercise, once graded
 
     @property
     def grade_script(self):

@@ -8,7 +8,6 @@ predicts: a solution full marks, a stub nothing (every stub fails every
 check, the race checks included), a bad one full marks elsewhere and the
 case's own total for exercise 01."""
 import os
-import re
 import shutil
 import time
 
@@ -100,25 +99,8 @@ def run(size, jobs, cases, materialise, substitutions, root):
         ok = got is not None and got == total
         wrong += not ok
         rows.append([f"class {student}", f"{kind} {total}", str(got), "ok" if ok else "WRONG"])
-    slowest = _slowest_exercise(os.path.join(settings.work_dir, "logs"))
     rows.append([f"class of {size}", f"{len(exercises)} exercises, -j {jobs}",
                  f"{size / minutes:.2f} submissions per minute ({minutes:.1f} "
-                 f"min); slowest exercise {slowest}", "ok"])
+                 f"min); slowest exercise {settings.slowest}", "ok"])
     return rows, wrong
 
-
-def _slowest_exercise(logs):
-    """The longest time one exercise of one submission held its slot, from
-    the workers' logs ("NN_name: 12.3 s")."""
-    found = []
-    for name in os.listdir(logs):
-        if name.endswith(".log"):
-            with open(os.path.join(logs, name), encoding="utf-8",
-                      errors="replace") as log:
-                found += [(float(m.group(2)), f"{m.group(1)} of {name[:-4]}")
-                          for m in re.finditer(r"^(\d\d_\w+): ([\d.]+) s$",
-                                               log.read(), re.M)]
-    if not found:
-        return "unknown"
-    seconds, which = max(found)
-    return f"{seconds:.0f} s ({which})"
