@@ -37,13 +37,6 @@ def reference(exercise, check, name):
     return reference_times().get(exercise.name, {}).get(check.name, {}).get(name)
 
 
-def check_seconds(exercise, check_name):
-    """Seconds the reference solution's runs of a check took, one after
-    another (0 if not measured)."""
-    return sum(reference_times().get(exercise.name, {}).get(check_name, {})
-               .values())
-
-
 def limit(exercise, check, name, default):
     """Seconds for one run of `name` (a test, or the check's workload)."""
     reference_seconds = reference(exercise, check, name)
