@@ -134,7 +134,7 @@ def _program_key(pid):
     return pid, program, argv0, layout
 
 
-def _program_facts(pid):
+def _program_facts(pid, argv0):
     """Whether the process is Criterion's runner (it forks workers whose
     argv[0] is `boxfort-worker`, and maps libcriterion itself), and the code
     of a sanitizer runtime in it: ((low, high), ...), empty until its
@@ -145,7 +145,7 @@ def _program_facts(pid):
     the program's own code in a system call is the runtime's (the
     student's and the tests' code reach the kernel through the C library;
     the object policy refuses system-call instructions)."""
-    worker = (_read(f"/proc/{pid}/cmdline") or "").startswith("boxfort-worker\0")
+    worker = argv0 == "boxfort-worker"
     ranges, own, runner, settled = [], [], False, False
     program = os.path.realpath(f"/proc/{pid}/exe")
     for line in (_read(f"/proc/{pid}/maps") or "").splitlines():
@@ -426,7 +426,7 @@ class Watcher:
                 continue
             facts = self.facts.get(key)
             if facts is None or not facts.settled:   # ld.so may be loading
-                facts = self.facts[key] = _program_facts(pid)
+                facts = self.facts[key] = _program_facts(pid, key[2])
             if facts.criterion_runner:
                 continue
             try:

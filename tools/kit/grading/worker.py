@@ -97,6 +97,14 @@ def _files_at_the_limit(scratch, fsize):
     return found
 
 
+def _kill(processes):
+    for process in processes:
+        try:
+            os.kill(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
 def _kill_strays(timeout=10):
     """Kills what a check left running (Criterion runs each test in its own
     session, so the kit's process-group kill misses a test's children):
@@ -108,11 +116,7 @@ def _kill_strays(timeout=10):
         if not strays:
             return found
         found = True
-        for stray in strays:
-            try:
-                os.kill(stray.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        _kill(strays)
         time.sleep(0.02)
     return found
 
@@ -154,7 +158,6 @@ def _send(channel, message):
 
 @dataclasses.dataclass
 class CheckRunner:
-    exercise: object
     check: str
     pid: int
     channel: int                # the read end of the runner's pipe
@@ -185,7 +188,7 @@ def _start_runner(exercise, check, args, options):
         finally:
             os._exit(code)
     os.close(write_end)
-    return CheckRunner(exercise, check, pid, read_end)
+    return CheckRunner(check, pid, read_end)
 
 
 def _runner_outcome(check_runner, status, live):
@@ -214,11 +217,7 @@ def _kill_orphans(live):
     spared.update(p.pid for pid in live for p in procs.descendants(pid, table))
     orphans = [p for p in procs.descendants(os.getppid(), table)
                if p.pid not in spared]
-    for orphan in orphans:
-        try:
-            os.kill(orphan.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+    _kill(orphans)
     return bool(orphans)
 
 
