@@ -92,14 +92,16 @@ def _kill_biggest(slot, limits, scratch, outcome):
     # the chain tells the worker which check's runner the process was
     # below; read before the kill, after which its parent may reap it
     chain = [biggest.pid, *procs.ancestors(biggest.pid)]
+    why = (f"used more memory than the limit ({_mib(limits.memory)} MiB): "
+           f"{biggest.name} was killed at {_mib(size)} MiB")
+    # Written before the kill: the check that loses the process may end and
+    # read the log at once, before this thread runs again.
+    _append(os.path.join(scratch, LIMITS_LOG),
+            json.dumps({"why": why, "chain": chain}))
     try:
         os.kill(biggest.pid, signal.SIGKILL)
     except ProcessLookupError:
         return False
-    why = (f"used more memory than the limit ({_mib(limits.memory)} MiB): "
-           f"{biggest.name} was killed at {_mib(size)} MiB")
-    _append(os.path.join(scratch, LIMITS_LOG),
-            json.dumps({"why": why, "chain": chain}))
     outcome.kills.append((time.monotonic(), why))
     return True
 

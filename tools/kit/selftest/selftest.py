@@ -126,8 +126,12 @@ def run(jobs, only=None, keep=False, class_size=0):
     try:
         # Without root, a batch finds what a submission left running among
         # this process's descendants: batches running side by side would
-        # kill each other's processes, so they take turns.
-        workers = len(groups) + 2 if sandbox.is_root() else 1
+        # kill each other's processes, so they take turns.  With root, as
+        # many batches as cores: each slot already runs an exercise's four
+        # checks side by side, three tests each, and every group at once
+        # (8 batches) overloaded 2 cores until correct code ran out of time.
+        workers = min(len(groups) + 2, os.cpu_count() or 1) \
+            if sandbox.is_root() else 1
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
             futures = [pool.submit(_grade_group, key, names, cases,
                                    root, substitutions, jobs)
